@@ -1,0 +1,95 @@
+//! What every actor of one engine shares: configuration, the store, the Discord sink, the clock and
+//! the chain source. Actors hold this as their (immutable) arguments; their mutable state is their own.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sparta_bot::DiscordSink;
+use sparta_chain::source::ChainSource;
+use sparta_core::policy::{AlertPolicy, RolePolicy};
+use sparta_core::{MonitorConfig, SlotClock};
+use sparta_store::Store;
+use tokio::sync::Mutex;
+
+use crate::names::Names;
+
+/// Engine settings (the `[engine]`, `[roles]` and `[alerts]` parts of the config file).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EngineConfig {
+    /// Distinguishes actor names when several engines run in one process.
+    pub name: String,
+    /// How many validator-tracker shards share the validators (by address).
+    pub trackers: usize,
+    /// At most this many slots are fetched, committed and fanned out as one batch.
+    pub batch_slots: u64,
+    /// On a first start, how many slots before the chain's safe slot to backfill.
+    pub backfill_slots: u64,
+    /// Sentinel window and per-epoch history.
+    pub monitor: MonitorConfig,
+    pub roles: RolePolicy,
+    pub alerts: AlertPolicy,
+    /// Moderator channel for alerts about validators nobody has linked, and for slashes.
+    pub alerts_channel: String,
+    /// Role given to members with a slashed validator (replaces the performance role).
+    pub slashed_role: String,
+    /// The watcher polls at every slot boundary, and at least this often (L1 events land between
+    /// slot boundaries; tests with a manual clock set it low).
+    pub max_poll_ms: u64,
+    /// How long an actor-to-actor call may take before it counts as failed.
+    pub call_timeout_ms: u64,
+    /// More restarts than this within `restart_window_s` stop the engine instead of looping.
+    pub max_restarts: usize,
+    pub restart_window_s: u64,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            name: "sparta".into(),
+            trackers: 2,
+            batch_slots: 32,
+            backfill_slots: 768,
+            monitor: MonitorConfig::default(),
+            roles: RolePolicy::default(),
+            alerts: AlertPolicy::default(),
+            alerts_channel: "validator-alerts".into(),
+            slashed_role: "slashed".into(),
+            max_poll_ms: 6_000,
+            call_timeout_ms: 5_000,
+            max_restarts: 10,
+            restart_window_s: 60,
+        }
+    }
+}
+
+impl EngineConfig {
+    pub fn call_timeout(&self) -> Duration {
+        Duration::from_millis(self.call_timeout_ms)
+    }
+}
+
+/// Shared by every actor of one engine.
+pub struct EngineContext {
+    pub config: EngineConfig,
+    pub names: Names,
+    pub store: Arc<dyn Store>,
+    pub sink: Arc<dyn DiscordSink>,
+    pub clock: Arc<dyn SlotClock>,
+    /// The source keeps caches (committees, checkpoints) that outlive a watcher restart.
+    pub source: Mutex<ChainSource>,
+}
+
+impl EngineContext {
+    pub fn new(
+        config: EngineConfig,
+        store: Arc<dyn Store>,
+        sink: Arc<dyn DiscordSink>,
+        clock: Arc<dyn SlotClock>,
+        source: ChainSource,
+    ) -> Arc<Self> {
+        let names = Names::new(&config.name);
+        Arc::new(Self { config, names, store, sink, clock, source: Mutex::new(source) })
+    }
+}

@@ -1,0 +1,158 @@
+//! The engine handle: starts the supervisor tree and answers questions about it (the bot and the
+//! CLI go through here, never to an actor directly).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ractor::rpc::CallResult;
+use ractor::{Actor, ActorRef, ActorStatus};
+use serde::Serialize;
+use sparta_core::{Address, Slot};
+use sparta_store::{AlertRecord, RoleState};
+use tokio::task::JoinHandle;
+
+use crate::alerts::AlertMsg;
+use crate::context::EngineContext;
+use crate::names::ChildKind;
+use crate::roles::{RoleChange, RoleMsg};
+use crate::supervisor::{EngineSupervisor, SupervisorMsg};
+use crate::tracker::{TrackerMsg, ValidatorReport, shard_of};
+use crate::watcher::WatcherMsg;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("the engine could not start: {0}")]
+    Start(String),
+    #[error("the {0} did not answer in time (is the engine overloaded or restarting?)")]
+    NoAnswer(String),
+}
+
+/// A snapshot for status lines, `/readyz` and tests.
+#[derive(Clone, Debug, Serialize)]
+pub struct EngineStatus {
+    pub checkpoint: Option<Slot>,
+    pub validators: usize,
+    pub restarts: BTreeMap<String, u64>,
+}
+
+pub struct Engine {
+    ctx: Arc<EngineContext>,
+    supervisor: ActorRef<SupervisorMsg>,
+    handle: JoinHandle<()>,
+}
+
+impl Engine {
+    pub async fn start(ctx: Arc<EngineContext>) -> Result<Self, EngineError> {
+        let (supervisor, handle) = Actor::spawn(Some(ctx.names.supervisor()), EngineSupervisor, ctx.clone())
+            .await
+            .map_err(|e| EngineError::Start(e.to_string()))?;
+        Ok(Self { ctx, supervisor, handle })
+    }
+
+    pub fn context(&self) -> &Arc<EngineContext> {
+        &self.ctx
+    }
+
+    /// True until the supervisor stops (after `stop`, or when the restart limit was reached).
+    pub fn is_running(&self) -> bool {
+        !matches!(self.supervisor.get_status(), ActorStatus::Stopped | ActorStatus::Stopping)
+    }
+
+    /// Resolves when the engine stops by itself (restart limit reached).
+    pub async fn stopped(&mut self) {
+        let _ = (&mut self.handle).await;
+    }
+
+    pub async fn status(&self) -> Result<EngineStatus, EngineError> {
+        let restarts = self.ask_supervisor(SupervisorMsg::Restarts).await?;
+        let checkpoint = self.ctx.store.checkpoint().await.ok().flatten();
+        let mut validators = 0;
+        for shard in 0..self.ctx.config.trackers.max(1) {
+            if let Some(t) = self.ctx.names.lookup::<TrackerMsg>(ChildKind::Tracker(shard))
+                && let Ok(CallResult::Success(s)) = t.call(TrackerMsg::Summary, Some(self.timeout())).await
+            {
+                validators += s.validators;
+            }
+        }
+        Ok(EngineStatus { checkpoint, validators, restarts })
+    }
+
+    /// The validator's stats and per-epoch trend, from the shard that tracks it.
+    pub async fn validator(&self, validator: Address) -> Result<Option<ValidatorReport>, EngineError> {
+        let kind = ChildKind::Tracker(shard_of(&validator, self.ctx.config.trackers));
+        let tracker = self
+            .ctx
+            .names
+            .lookup::<TrackerMsg>(kind)
+            .ok_or_else(|| EngineError::NoAnswer(kind.to_string()))?;
+        answer(tracker.call(|r| TrackerMsg::Stats(validator, r), Some(self.timeout())).await, kind)
+    }
+
+    pub async fn held_roles(&self) -> Result<Vec<RoleState>, EngineError> {
+        let roles = self.lookup::<RoleMsg>(ChildKind::Roles)?;
+        answer(roles.call(RoleMsg::Held, Some(self.timeout())).await, ChildKind::Roles)
+    }
+
+    /// The role changes the next reconcile would make, without making them.
+    pub async fn role_dry_run(&self) -> Result<Vec<RoleChange>, EngineError> {
+        let roles = self.lookup::<RoleMsg>(ChildKind::Roles)?;
+        answer(roles.call(RoleMsg::DryRun, Some(self.timeout())).await, ChildKind::Roles)
+    }
+
+    pub async fn firing_alerts(&self) -> Result<Vec<AlertRecord>, EngineError> {
+        let alerts = self.lookup::<AlertMsg>(ChildKind::Alerts)?;
+        answer(alerts.call(AlertMsg::Firing, Some(self.timeout())).await, ChildKind::Alerts)
+    }
+
+    /// Fault injection for supervision tests: makes the actor panic. Returns false if it is not running.
+    pub fn inject_panic(&self, kind: ChildKind) -> bool {
+        match kind {
+            ChildKind::Watcher => self
+                .ctx
+                .names
+                .lookup::<WatcherMsg>(kind)
+                .is_some_and(|a| a.send_message(WatcherMsg::InjectPanic).is_ok()),
+            ChildKind::Tracker(_) => self
+                .ctx
+                .names
+                .lookup::<TrackerMsg>(kind)
+                .is_some_and(|a| a.send_message(TrackerMsg::InjectPanic).is_ok()),
+            _ => false,
+        }
+    }
+
+    /// Stops every actor; in-flight work is either committed or re-read on the next start.
+    pub async fn stop(self) {
+        let _ = self.supervisor.call(SupervisorMsg::Shutdown, Some(Duration::from_secs(3))).await;
+        let _ = tokio::time::timeout(Duration::from_secs(2), self.handle).await;
+    }
+
+    fn timeout(&self) -> Duration {
+        self.ctx.config.call_timeout()
+    }
+
+    fn lookup<M: ractor::Message>(&self, kind: ChildKind) -> Result<ActorRef<M>, EngineError> {
+        self.ctx.names.lookup::<M>(kind).ok_or_else(|| EngineError::NoAnswer(kind.to_string()))
+    }
+
+    async fn ask_supervisor<T: Send + 'static>(
+        &self,
+        msg: impl FnOnce(ractor::RpcReplyPort<T>) -> SupervisorMsg,
+    ) -> Result<T, EngineError> {
+        match self.supervisor.call(msg, Some(self.timeout())).await {
+            Ok(CallResult::Success(v)) => Ok(v),
+            _ => Err(EngineError::NoAnswer("supervisor".into())),
+        }
+    }
+}
+
+fn answer<T>(
+    result: Result<CallResult<T>, ractor::MessagingErr<impl Sized>>,
+    kind: ChildKind,
+) -> Result<T, EngineError> {
+    match result {
+        Ok(CallResult::Success(v)) => Ok(v),
+        _ => Err(EngineError::NoAnswer(kind.to_string())),
+    }
+}

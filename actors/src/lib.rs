@@ -1,0 +1,30 @@
+//! The ractor supervisor tree of sparta: thin actors that call the engine's pure core.
+//!
+//! ```text
+//! EngineSupervisor
+//!  ├─ ChainWatcher        polls the node + L1 each slot, persists slot facts, fans them out
+//!  ├─ ValidatorTracker×N  one shard of validators each (keyed by address), Sentinel-equivalent stats
+//!  ├─ SlashingDetector    Slashed logs and attester status changes
+//!  ├─ RoleAssigner        desired roles per Discord member, diffed against what they hold
+//!  ├─ AlertPublisher      persisted alert lifecycle → DMs and channel posts
+//!  └─ MetricsPublisher    network and engine gauges every slot
+//! ```
+//!
+//! Nothing is lost when an actor crashes: slot facts are committed to the store *before* they are
+//! fanned out, a tracker that sees a gap re-reads it from the store, and the role and alert actors
+//! rebuild their view from persisted state when they start.
+
+mod alerts;
+mod context;
+mod engine;
+mod metrics;
+mod names;
+mod roles;
+mod slashing;
+mod supervisor;
+mod tracker;
+mod watcher;
+
+pub use context::{EngineConfig, EngineContext};
+pub use engine::{Engine, EngineError, EngineStatus};
+pub use names::ChildKind;

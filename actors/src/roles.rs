@@ -1,0 +1,279 @@
+//! The role assigner: derives the roles each Discord member should hold from all their linked
+//! validators, diffs that against what they hold, and applies only the difference.
+//!
+//! Rule per member: any linked validator slashed → the slashed role and no performance role;
+//! otherwise the performance role when at least one linked validator has enough sample and every
+//! validator with enough sample qualifies (hysteresis: a holder is judged by the looser bound).
+//! Validators that are exiting, or have too little history, do not count either way.
+//!
+//! What a member holds is persisted after each delivered change, so a restart neither repeats a
+//! grant nor forgets one; per-validator facts (slashed, exiting) are persisted as roles of the
+//! validator itself (subject `validator:<address>`).
+
+use sparta_telemetry::catalog;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use serde::Serialize;
+use sparta_bot::DiscordAction;
+use sparta_core::{Address, Slot, ValidatorStats};
+use sparta_store::RoleState;
+use tracing::{info, warn};
+
+use crate::context::EngineContext;
+use crate::tracker::StatsUpdate;
+
+/// Facts about a validator that decide roles beyond its stats.
+pub const FLAG_SLASHED: &str = "slashed";
+pub const FLAG_EXITING: &str = "exiting";
+
+pub enum RoleMsg {
+    Stats(Arc<StatsUpdate>),
+    /// A validator was slashed or began exiting; acknowledged once applied.
+    Flag {
+        validator: Address,
+        flag: &'static str,
+        slot: Slot,
+        reply: RpcReplyPort<()>,
+    },
+    /// The changes the next reconcile would apply, without applying them.
+    DryRun(RpcReplyPort<Vec<RoleChange>>),
+    /// Roles members hold now.
+    Held(RpcReplyPort<Vec<RoleState>>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RoleChange {
+    pub user: String,
+    pub role: String,
+    pub grant: bool,
+    pub reason: String,
+}
+
+pub struct RoleAssigner;
+
+pub struct RoleAssignerState {
+    ctx: Arc<EngineContext>,
+    stats: HashMap<Address, ValidatorStats>,
+    flags: HashMap<Address, BTreeSet<&'static str>>,
+    /// user → linked validators
+    links: BTreeMap<String, Vec<Address>>,
+    user_of: HashMap<Address, String>,
+    /// (user, role) currently held
+    held: BTreeSet<(String, String)>,
+    as_of: Slot,
+}
+
+fn validator_subject(validator: &Address) -> String {
+    format!("validator:{validator:#x}")
+}
+
+impl Actor for RoleAssigner {
+    type Msg = RoleMsg;
+    type State = RoleAssignerState;
+    type Arguments = Arc<EngineContext>;
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<RoleMsg>,
+        ctx: Arc<EngineContext>,
+    ) -> Result<RoleAssignerState, ActorProcessingErr> {
+        let mut state = RoleAssignerState {
+            stats: HashMap::new(),
+            flags: HashMap::new(),
+            links: BTreeMap::new(),
+            user_of: HashMap::new(),
+            held: BTreeSet::new(),
+            as_of: ctx.store.checkpoint().await?.unwrap_or_default(),
+            ctx,
+        };
+        for link in state.ctx.store.links().await? {
+            state.user_of.insert(link.validator, link.operator.clone());
+            state.links.entry(link.operator).or_default().push(link.validator);
+        }
+        for role in state.ctx.store.role_states().await? {
+            if !role.held {
+                continue;
+            }
+            match role.subject.strip_prefix("validator:").map(str::parse::<Address>) {
+                Some(Ok(validator)) => {
+                    if let Some(flag) = known_flag(&role.role) {
+                        state.flags.entry(validator).or_default().insert(flag);
+                    }
+                }
+                Some(Err(_)) => warn!(subject = role.subject, "ignoring a role state with a bad address"),
+                None => {
+                    state.held.insert((role.subject, role.role));
+                }
+            }
+        }
+        for stats in state.ctx.store.all_stats().await? {
+            state.stats.insert(stats.address, stats);
+        }
+        // A full reconcile at start applies whatever a crash left undone.
+        let users: Vec<String> = state.links.keys().cloned().collect();
+        apply(&mut state, &users).await?;
+        Ok(state)
+    }
+
+    async fn handle(
+        &self,
+        _myself: ActorRef<RoleMsg>,
+        msg: RoleMsg,
+        state: &mut RoleAssignerState,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            RoleMsg::Stats(update) => {
+                state.as_of = state.as_of.max(update.as_of);
+                let mut users = BTreeSet::new();
+                for stats in &update.stats {
+                    if let Some(user) = state.user_of.get(&stats.address) {
+                        users.insert(user.clone());
+                    }
+                    state.stats.insert(stats.address, stats.clone());
+                }
+                apply(state, &users.into_iter().collect::<Vec<_>>()).await?;
+            }
+            RoleMsg::Flag { validator, flag, slot, reply } => {
+                state.as_of = state.as_of.max(slot);
+                let newly = state.flags.entry(validator).or_default().insert(flag);
+                if newly {
+                    let record = RoleState {
+                        subject: validator_subject(&validator),
+                        role: flag.to_owned(),
+                        held: true,
+                        since_slot: slot,
+                    };
+                    state.ctx.store.put_role_state(&record).await?;
+                }
+                if let Some(user) = state.user_of.get(&validator).cloned() {
+                    apply(state, &[user]).await?;
+                }
+                let _ = reply.send(());
+            }
+            RoleMsg::DryRun(reply) => {
+                let users: Vec<String> = state.links.keys().cloned().collect();
+                let _ = reply.send(users.iter().flat_map(|u| plan(state, u)).collect());
+            }
+            RoleMsg::Held(reply) => {
+                let held = state
+                    .held
+                    .iter()
+                    .map(|(subject, role)| RoleState {
+                        subject: subject.clone(),
+                        role: role.clone(),
+                        held: true,
+                        since_slot: state.as_of,
+                    })
+                    .collect();
+                let _ = reply.send(held);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn known_flag(role: &str) -> Option<&'static str> {
+    [FLAG_SLASHED, FLAG_EXITING].into_iter().find(|f| *f == role)
+}
+
+/// The changes that would bring `user` to their desired roles.
+fn plan(state: &RoleAssignerState, user: &str) -> Vec<RoleChange> {
+    let config = &state.ctx.config;
+    let perf_role = config.roles.role.as_str();
+    let validators = state.links.get(user).map(Vec::as_slice).unwrap_or_default();
+    let flagged = |v: &Address, f: &str| state.flags.get(v).is_some_and(|s| s.contains(f));
+    let holds = |role: &str| state.held.contains(&(user.to_owned(), role.to_owned()));
+
+    let slashed: Vec<&Address> = validators.iter().filter(|v| flagged(v, FLAG_SLASHED)).collect();
+    let judged: Vec<&ValidatorStats> = validators
+        .iter()
+        .filter(|v| !flagged(v, FLAG_SLASHED) && !flagged(v, FLAG_EXITING))
+        .filter_map(|v| state.stats.get(v))
+        .filter(|s| s.missed_attestations.total >= config.roles.min_attestations)
+        .collect();
+    let performs = slashed.is_empty()
+        && !judged.is_empty()
+        && judged.iter().all(|s| config.roles.qualifies(s, holds(perf_role)));
+
+    let mut changes = Vec::new();
+    let mut want = |role: &str, desired: bool, reason: String| {
+        if desired != holds(role) {
+            changes.push(RoleChange { user: user.to_owned(), role: role.to_owned(), grant: desired, reason });
+        }
+    };
+    let slashed_reason = slashed
+        .first()
+        .map(|v| format!("validator {v:#x} was slashed (as of slot {})", state.as_of))
+        .unwrap_or_else(|| format!("no linked validator is slashed (as of slot {})", state.as_of));
+    want(&config.slashed_role, !slashed.is_empty(), slashed_reason);
+    want(perf_role, performs, evidence(&judged, state.as_of, performs));
+    changes
+}
+
+fn evidence(judged: &[&ValidatorStats], as_of: Slot, performs: bool) -> String {
+    let worst = judged.iter().max_by(|a, b| {
+        let rate = |s: &ValidatorStats| s.missed_attestations.rate.unwrap_or(0.0);
+        rate(a).total_cmp(&rate(b))
+    });
+    match worst {
+        Some(s) => format!(
+            "{} {:#x}: missed {}/{} attestations, {}/{} proposals (as of slot {as_of})",
+            if performs { "all validators perform; worst" } else { "below the bar:" },
+            s.address,
+            s.missed_attestations.count,
+            s.missed_attestations.total,
+            s.missed_proposals.count,
+            s.missed_proposals.total,
+        ),
+        None => format!("no validator with enough history (as of slot {as_of})"),
+    }
+}
+
+/// Delivers the planned changes for `users`, persisting each one once Discord (or the console) took it.
+async fn apply(state: &mut RoleAssignerState, users: &[String]) -> Result<(), ActorProcessingErr> {
+    for user in users {
+        for change in plan(state, user) {
+            let action = if change.grant {
+                DiscordAction::AddRole {
+                    user: change.user.clone(),
+                    role: change.role.clone(),
+                    reason: change.reason.clone(),
+                }
+            } else {
+                DiscordAction::RemoveRole {
+                    user: change.user.clone(),
+                    role: change.role.clone(),
+                    reason: change.reason.clone(),
+                }
+            };
+            if let Err(error) = state.ctx.sink.deliver(&action).await {
+                // Not persisted, so the next reconcile tries again.
+                warn!(%error, user = change.user, role = change.role, "role change not delivered; will retry");
+                continue;
+            }
+            let key = (change.user.clone(), change.role.clone());
+            if change.grant {
+                state.held.insert(key);
+            } else {
+                state.held.remove(&key);
+            }
+            state
+                .ctx
+                .store
+                .put_role_state(&RoleState {
+                    subject: change.user.clone(),
+                    role: change.role.clone(),
+                    held: change.grant,
+                    since_slot: state.as_of,
+                })
+                .await?;
+            let action = if change.grant { "add" } else { "remove" };
+            metrics::counter!(catalog::ROLES_CHANGES_TOTAL, "role" => change.role.clone(), "action" => action)
+                .increment(1);
+            info!(user = change.user, role = change.role, action, reason = change.reason, "role change");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,219 @@
+//! The chain watcher: once per slot it reads every newly final slot from the chain source, commits
+//! the facts to the store (so nothing acted upon can be lost), then fans them out as one batch per
+//! tracker shard. L1 events (slashes, exits, prunes) go to the slashing detector, and the L1 cursor
+//! moves only after the detector acknowledged them.
+
+use sparta_telemetry::catalog;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ractor::{Actor, ActorProcessingErr, ActorRef};
+use sparta_core::{ChainEvent, Slot, SlotFacts};
+use tracing::{debug, info, warn};
+
+use crate::context::EngineContext;
+use crate::names::ChildKind;
+use crate::slashing::SlashingMsg;
+use crate::tracker::TrackerMsg;
+
+/// The name of the store cursor holding the last L1 block whose logs were handled.
+pub const L1_CURSOR: &str = "l1-events";
+
+pub enum WatcherMsg {
+    Tick,
+    /// Fault injection for supervision tests: panics inside the actor.
+    InjectPanic,
+}
+
+pub struct ChainWatcher;
+
+pub struct WatcherState {
+    ctx: Arc<EngineContext>,
+    /// The next slot to read; everything before it is committed.
+    next_slot: Option<Slot>,
+    failures: u32,
+}
+
+impl Actor for ChainWatcher {
+    type Msg = WatcherMsg;
+    type State = WatcherState;
+    type Arguments = Arc<EngineContext>;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<WatcherMsg>,
+        ctx: Arc<EngineContext>,
+    ) -> Result<WatcherState, ActorProcessingErr> {
+        let next_slot = ctx.store.checkpoint().await?.map(Slot::next);
+        myself.send_message(WatcherMsg::Tick)?;
+        Ok(WatcherState { ctx, next_slot, failures: 0 })
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<WatcherMsg>,
+        msg: WatcherMsg,
+        state: &mut WatcherState,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            WatcherMsg::InjectPanic => panic!("injected fault in the chain watcher"),
+            WatcherMsg::Tick => {
+                let delay = match poll(state).await {
+                    Ok(Progress::CaughtUp) => {
+                        state.failures = 0;
+                        // Wake just after the next slot starts; the source adds its own settling lag.
+                        let next_slot = state.ctx.clock.duration_to_next_slot() + Duration::from_millis(50);
+                        next_slot.min(Duration::from_millis(state.ctx.config.max_poll_ms))
+                    }
+                    Ok(Progress::MoreToRead) => {
+                        state.failures = 0;
+                        Duration::ZERO
+                    }
+                    Err(error) => {
+                        state.failures += 1;
+                        metrics::counter!(catalog::ENGINE_POLL_ERRORS_TOTAL).increment(1);
+                        let backoff = backoff(state.failures, &state.ctx);
+                        warn!(%error, retry_in = ?backoff, "chain poll failed; will retry");
+                        backoff
+                    }
+                };
+                myself.send_after(delay, || WatcherMsg::Tick);
+            }
+        }
+        Ok(())
+    }
+}
+
+enum Progress {
+    CaughtUp,
+    MoreToRead,
+}
+
+/// Exponential backoff capped at one slot, so a dead node is retried at least once a slot.
+fn backoff(failures: u32, ctx: &EngineContext) -> Duration {
+    let slot = Duration::from_secs(ctx.clock.timing().slot_duration_s.max(1));
+    Duration::from_millis(250 << failures.min(8)).min(slot)
+}
+
+async fn poll(state: &mut WatcherState) -> Result<Progress, ActorProcessingErr> {
+    let ctx = state.ctx.clone();
+    let mut source = ctx.source.lock().await;
+    let safe = source.safe_slot().await?;
+    let next = match state.next_slot {
+        Some(next) => next,
+        None => {
+            let start = Slot(safe.0.saturating_sub(ctx.config.backfill_slots));
+            info!(slot = %start, "no checkpoint stored: starting at the window before the chain's safe slot");
+            start
+        }
+    };
+    state.next_slot = Some(next);
+    publish_chain_gauges(&ctx, safe);
+    match source.l1().tips().await {
+        Ok((pending, proven)) => {
+            metrics::gauge!(catalog::NETWORK_PENDING_CHECKPOINT).set(pending as f64);
+            metrics::gauge!(catalog::NETWORK_PROVEN_CHECKPOINT).set(proven as f64);
+        }
+        Err(error) => debug!(%error, "no chain tips this round"),
+    }
+    if next > safe {
+        return Ok(Progress::CaughtUp);
+    }
+
+    let last = Slot(safe.0.min(next.0 + ctx.config.batch_slots.max(1) - 1));
+    let mut batch = Vec::with_capacity((last.0 - next.0 + 1) as usize);
+    for slot in next.0..=last.0 {
+        batch.push(source.slot_facts(Slot(slot)).await?);
+    }
+    let events = read_l1_events(&ctx, &mut source).await?;
+    drop(source);
+
+    // Durable first: a crash after this line loses nothing, the trackers can re-read it.
+    let started = std::time::Instant::now();
+    ctx.store.commit_slots(&batch).await?;
+    metrics::histogram!(catalog::STORE_OPERATION_DURATION_SECONDS, "op" => "commit_slots")
+        .record(started.elapsed().as_secs_f64());
+    state.next_slot = Some(last.next());
+    record_progress(&ctx, &batch);
+
+    fan_out(&ctx, Arc::new(batch));
+    deliver_events(&ctx, events).await?;
+    Ok(if last < safe { Progress::MoreToRead } else { Progress::CaughtUp })
+}
+
+fn fan_out(ctx: &EngineContext, batch: Arc<Vec<SlotFacts>>) {
+    for shard in 0..ctx.config.trackers.max(1) {
+        match ctx.names.lookup::<TrackerMsg>(ChildKind::Tracker(shard)) {
+            // A tracker that misses this batch (restarting right now) reads it from the store.
+            Some(tracker) => {
+                if tracker.send_message(TrackerMsg::Slots(batch.clone())).is_err() {
+                    debug!(shard, "tracker is restarting; it will catch up from the store");
+                }
+            }
+            None => debug!(shard, "tracker is restarting; it will catch up from the store"),
+        }
+    }
+}
+
+/// Reads L1 logs from the stored cursor to the L1 head; returns them with the new cursor.
+async fn read_l1_events(
+    ctx: &EngineContext,
+    source: &mut sparta_chain::source::ChainSource,
+) -> Result<Option<(Vec<ChainEvent>, u64)>, ActorProcessingErr> {
+    let head = source.l1_head_block().await?;
+    let from = match ctx.store.cursor(L1_CURSOR).await? {
+        Some(done) => done + 1,
+        None => source.l1_genesis_block(),
+    };
+    if from > head {
+        return Ok(None);
+    }
+    let events = source.events_between(from, head).await?;
+    Ok(Some((events, head)))
+}
+
+/// Hands L1 events to the slashing detector and waits for its acknowledgement before moving the
+/// cursor, so a crash in between re-delivers them (the detector is idempotent).
+async fn deliver_events(
+    ctx: &EngineContext,
+    events: Option<(Vec<ChainEvent>, u64)>,
+) -> Result<(), ActorProcessingErr> {
+    let Some((events, head)) = events else { return Ok(()) };
+    if !events.is_empty() {
+        let detector =
+            ctx.names.lookup::<SlashingMsg>(ChildKind::Slashing).ok_or("slashing detector is not running")?;
+        let timeout = Some(ctx.config.call_timeout());
+        let events = Arc::new(events);
+        match detector.call(|reply| SlashingMsg::Events(events.clone(), reply), timeout).await? {
+            ractor::rpc::CallResult::Success(()) => {}
+            other => return Err(format!("slashing detector did not acknowledge: {other:?}").into()),
+        }
+    }
+    ctx.store.put_cursor(L1_CURSOR, head).await?;
+    Ok(())
+}
+
+fn publish_chain_gauges(ctx: &EngineContext, safe: Slot) {
+    let timing = ctx.clock.timing();
+    let current = ctx.clock.current_slot();
+    metrics::gauge!(catalog::NETWORK_SLOT).set(current.0 as f64);
+    metrics::gauge!(catalog::NETWORK_EPOCH).set(timing.epoch_of(current).0 as f64);
+    metrics::gauge!(catalog::ENGINE_SAFE_SLOT).set(safe.0 as f64);
+}
+
+fn record_progress(ctx: &EngineContext, batch: &[SlotFacts]) {
+    let Some(last) = batch.last() else { return };
+    metrics::counter!(catalog::ENGINE_SLOTS_PROCESSED_TOTAL).increment(batch.len() as u64);
+    metrics::gauge!(catalog::ENGINE_LAST_PROCESSED_SLOT).set(last.slot.0 as f64);
+    metrics::gauge!(catalog::NETWORK_COMMITTEE_SIZE).set(last.committee.len() as f64);
+    let lag = ctx.clock.current_slot().0.saturating_sub(last.slot.0);
+    metrics::gauge!(catalog::ENGINE_LAG_SLOTS).set(lag as f64);
+    metrics::gauge!(catalog::ENGINE_DATA_AGE_SECONDS).set(ctx.clock.age_of(last.slot).as_secs_f64());
+    info!(
+        from = %batch[0].slot,
+        to = %last.slot,
+        epoch = %last.epoch,
+        committee = last.committee.len(),
+        "slots processed"
+    );
+}

@@ -1,0 +1,160 @@
+//! A devnet, a store in a temp dir, a recording Discord sink and an engine, driven by a manual clock.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use sparta_actors::{Engine, EngineConfig, EngineContext};
+use sparta_bot::{DiscordAction, DiscordSink, SinkError};
+use sparta_chain::node::NodeClient;
+use sparta_chain::source::ChainSource;
+use sparta_core::{ManualSlotClock, Slot, SlotClock};
+use sparta_devnet::{Devnet, DevnetConfig, RunningDevnet};
+use sparta_store::{EmbeddedStore, Link, Store};
+
+/// Records every action delivered, in order.
+#[derive(Default)]
+pub struct RecordingSink {
+    actions: Mutex<Vec<DiscordAction>>,
+}
+
+#[async_trait]
+impl DiscordSink for RecordingSink {
+    async fn deliver(&self, action: &DiscordAction) -> Result<(), SinkError> {
+        self.actions.lock().unwrap().push(action.clone());
+        Ok(())
+    }
+}
+
+impl RecordingSink {
+    pub fn actions(&self) -> Vec<DiscordAction> {
+        self.actions.lock().unwrap().clone()
+    }
+}
+
+pub struct Harness {
+    pub clock: ManualSlotClock,
+    pub devnet: RunningDevnet,
+    pub store: Arc<dyn Store>,
+    pub sink: Arc<RecordingSink>,
+    _dir: tempfile::TempDir,
+    engines: usize,
+}
+
+pub fn devnet_config() -> DevnetConfig {
+    DevnetConfig {
+        validators: 40,
+        committee_size: 12,
+        epoch_slots: 8,
+        slot_seconds: 2,
+        seed: 7,
+        genesis_time_s: 1_700_000_000,
+        ..DevnetConfig::default()
+    }
+}
+
+impl Harness {
+    pub async fn new() -> Self {
+        let config = devnet_config();
+        let timing = sparta_core::ChainTiming {
+            genesis_time_s: config.genesis_time_s,
+            slot_duration_s: config.slot_seconds,
+            epoch_duration_slots: config.epoch_slots,
+        };
+        let clock = ManualSlotClock::at_slot(timing, Slot(0));
+        let devnet = Devnet::start(config, Arc::new(clock.clone())).await.expect("devnet starts");
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(EmbeddedStore::open(&dir.path().join("sparta.redb")).unwrap());
+        // Every scripted validator has an operator; so does every fourth other validator.
+        let scripted = devnet.network.scripted().into_iter().map(|(v, _)| v);
+        let others = devnet
+            .network
+            .validators()
+            .iter()
+            .filter(|v| v.index >= sparta_devnet::SCRIPTED.len())
+            .map(|v| v.address)
+            .step_by(4);
+        for (i, validator) in scripted.chain(others).enumerate() {
+            store.link(&Link { operator: format!("op-{i}"), validator }).await.unwrap();
+        }
+        Self { clock, devnet, store, sink: Arc::new(RecordingSink::default()), _dir: dir, engines: 0 }
+    }
+
+    pub fn engine_config(&self) -> EngineConfig {
+        EngineConfig {
+            trackers: 2,
+            batch_slots: 16,
+            max_poll_ms: 20,
+            call_timeout_ms: 2_000,
+            ..EngineConfig::default()
+        }
+    }
+
+    pub async fn start_engine(&mut self) -> Engine {
+        self.start_engine_with(self.engine_config()).await
+    }
+
+    pub async fn start_engine_with(&mut self, mut config: EngineConfig) -> Engine {
+        self.engines += 1;
+        config.name = format!("engine-{}", self.engines);
+        let source =
+            ChainSource::connect(&self.devnet.node_url, &self.devnet.l1_url).await.expect("source connects");
+        let clock: Arc<dyn SlotClock> = Arc::new(self.clock.clone());
+        let ctx = EngineContext::new(config, self.store.clone(), self.sink.clone(), clock, source);
+        Engine::start(ctx).await.expect("engine starts")
+    }
+
+    /// Moves the chain to `slot`; the engine can then process up to `slot - 2` (the settling lag).
+    pub fn advance_to(&self, slot: u64) {
+        self.clock.set_slot(Slot(slot));
+    }
+
+    #[track_caller]
+    pub fn wait_for_checkpoint(&self, slot: u64) -> impl std::future::Future<Output = ()> + '_ {
+        let caller = std::panic::Location::caller();
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            loop {
+                let checkpoint = self.store.checkpoint().await.unwrap();
+                if checkpoint.is_some_and(|c| c.0 >= slot) {
+                    return;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "{caller}: checkpoint stuck at {checkpoint:?}, wanted {slot}"
+                );
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+        }
+    }
+
+    /// Polls `probe` until it returns Some, or fails after 30 s.
+    pub async fn eventually<T, F, Fut>(&self, what: &str, mut probe: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Option<T>>,
+    {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(v) = probe().await {
+                return v;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    pub fn node(&self) -> NodeClient {
+        NodeClient::new(&self.devnet.node_url).unwrap()
+    }
+
+    /// How many times each action was delivered (by kind, user/channel and role/content).
+    pub fn delivery_counts(&self) -> BTreeMap<String, usize> {
+        let mut counts = BTreeMap::new();
+        for action in self.sink.actions() {
+            *counts.entry(format!("{action:?}")).or_default() += 1;
+        }
+        counts
+    }
+}

@@ -1,0 +1,6 @@
+//! The full actor tree against the devnet simulator over loopback JSON-RPC, with a manual clock so
+//! every run sees the same chain.
+
+mod harness;
+mod pipeline;
+mod supervision;

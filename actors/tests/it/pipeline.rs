@@ -1,0 +1,107 @@
+//! The pipeline end to end: slots in, Sentinel-equal stats, roles and alerts out; and a restart
+//! that resumes where it stopped without repeating a message.
+
+use sparta_bot::DiscordAction;
+use sparta_core::{Address, ValidatorStats};
+use sparta_devnet::Profile;
+
+use crate::harness::Harness;
+
+/// The node's Sentinel view of every validator (the simulator runs the node's rules).
+async fn node_stats(h: &Harness) -> Vec<ValidatorStats> {
+    let stats = h.node().validators_stats().await.expect("node stats");
+    stats.stats.values().map(|s| s.to_core()).collect()
+}
+
+async fn assert_engine_equals_node(h: &Harness, engine: &sparta_actors::Engine) {
+    let node = node_stats(h).await;
+    assert!(!node.is_empty(), "the node reports no validators");
+    for expected in node {
+        let report = engine.validator(expected.address).await.unwrap();
+        let actual = report.unwrap_or_else(|| panic!("engine does not track {:#x}", expected.address)).stats;
+        assert_eq!(actual, expected, "stats of {:#x} differ from the node's", expected.address);
+    }
+}
+
+fn operator_of(h: &Harness, validator: Address) -> String {
+    let scripted = h.devnet.network.scripted();
+    let i = scripted.iter().position(|(v, _)| *v == validator).expect("scripted validator");
+    format!("op-{i}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stats_equal_the_node_and_each_profile_gets_its_decision() {
+    let mut h = Harness::new().await;
+    let engine = h.start_engine().await;
+    h.advance_to(42);
+    h.wait_for_checkpoint(40).await;
+    assert_engine_equals_node(&h, &engine).await;
+
+    let roles = h
+        .eventually("the slashed role", || async {
+            let held = engine.held_roles().await.unwrap();
+            held.iter().any(|r| r.role == "slashed").then_some(held)
+        })
+        .await;
+    let alerts = engine.firing_alerts().await.unwrap();
+    let holds = |user: &str, role: &str| roles.iter().any(|r| r.subject == user && r.role == role);
+    let firing = |v: Address, kind: &str| {
+        alerts.iter().any(|a| a.subject == format!("validator:{v:#x}") && a.kind == kind)
+    };
+
+    for (validator, profile) in h.devnet.network.scripted() {
+        let stats = engine.validator(validator).await.unwrap().expect("tracked").stats;
+        let user = operator_of(&h, validator);
+        match profile {
+            Profile::Reliable => {
+                assert_eq!(stats.missed_attestations.count, 0, "{profile}");
+                assert!(
+                    holds(&user, "performant"),
+                    "{profile}: {user} should hold the performance role; {stats:?} {roles:?}"
+                );
+            }
+            Profile::Flaky { .. } => assert!(stats.missed_attestations.total > 0, "{profile}"),
+            Profile::GoesOffline { .. } => {
+                assert!(stats.missed_attestations.current_streak > 0, "{profile}: {stats:?}");
+                assert!(firing(validator, "attestation-misses"), "{profile}: miss alert expected");
+                assert!(!holds(&user, "performant"), "{profile}: must not hold the performance role");
+            }
+            Profile::Slashed { .. } => {
+                assert!(firing(validator, "slashed"), "{profile}: slash alert expected");
+                assert!(holds(&user, "slashed"), "{profile}: {user} should hold the slashed role");
+                assert!(!holds(&user, "performant"), "{profile}");
+            }
+            Profile::Exits { .. } => {
+                assert!(firing(validator, "status-changed"), "{profile}: exit alert expected");
+                assert!(!holds(&user, "performant"), "{profile}");
+            }
+        }
+    }
+    let grants = h.sink.actions().iter().filter(|a| matches!(a, DiscordAction::AddRole { .. })).count();
+    assert!(grants >= 2, "expected role grants, saw {grants}");
+    engine.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_resumes_from_the_checkpoint_and_repeats_nothing() {
+    let mut h = Harness::new().await;
+    let engine = h.start_engine().await;
+    h.advance_to(26);
+    h.wait_for_checkpoint(24).await;
+    engine.stop().await;
+    let before = h.sink.actions().len();
+    let checkpoint = h.store.checkpoint().await.unwrap().unwrap();
+
+    let engine = h.start_engine().await;
+    h.advance_to(50);
+    h.wait_for_checkpoint(48).await;
+    let status = engine.status().await.unwrap();
+    assert!(status.checkpoint.unwrap() > checkpoint);
+    assert_engine_equals_node(&h, &engine).await;
+
+    for (action, count) in h.delivery_counts() {
+        assert_eq!(count, 1, "delivered {count} times: {action}");
+    }
+    assert!(h.sink.actions().len() >= before);
+    engine.stop().await;
+}

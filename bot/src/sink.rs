@@ -1,0 +1,26 @@
+//! The delivery contract every Discord sink (console today, REST later) fulfils.
+
+use async_trait::async_trait;
+
+use crate::action::DiscordAction;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    /// Worth retrying later (rate limit, network, Discord 5xx).
+    #[error("discord delivery failed, will retry: {0}")]
+    Transient(String),
+    /// Retrying cannot help (unknown user or role, missing permission, bad request).
+    #[error("discord refused the action: {0}")]
+    Rejected(String),
+}
+
+impl SinkError {
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, SinkError::Transient(_))
+    }
+}
+
+#[async_trait]
+pub trait DiscordSink: Send + Sync {
+    async fn deliver(&self, action: &DiscordAction) -> Result<(), SinkError>;
+}

@@ -1,0 +1,177 @@
+//! Pure decoders for the Rollup's `propose` calldata: who attested a checkpoint, read from L1 alone.
+
+use alloy_primitives::{Address, B256};
+use alloy_sol_types::SolCall;
+use sparta_core::Slot;
+
+use super::abi::IRollup;
+use super::error::L1Error;
+
+const SIGNATURE_LEN: usize = 65;
+const ADDRESS_LEN: usize = 20;
+
+/// A decoded v4 `propose` call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProposeCall {
+    pub slot: Slot,
+    pub archive: B256,
+    /// Unix seconds of the checkpoint header.
+    pub timestamp: u64,
+    pub coinbase: Address,
+    /// The signing members' addresses, in committee order (the `_signers` argument).
+    pub signers: Vec<Address>,
+    /// `signature_bitmap[i]` is true when committee member `i` signed.
+    pub signature_bitmap: Vec<bool>,
+    /// The addresses packed for the members that did not sign, by committee position.
+    pub non_signers: Vec<(usize, Address)>,
+}
+
+impl ProposeCall {
+    pub fn committee_len(&self) -> usize {
+        self.signature_bitmap.len()
+    }
+}
+
+/// Decodes `propose` calldata (selector `0x85b98fd8`, Aztec 4.x).
+pub fn decode_propose(calldata: &[u8]) -> Result<ProposeCall, L1Error> {
+    let selector = calldata.get(..4).ok_or_else(|| L1Error::Calldata("shorter than a selector".into()))?;
+    if selector != IRollup::proposeCall::SELECTOR {
+        return Err(L1Error::Calldata(format!(
+            "selector 0x{} is not propose (0x{})",
+            alloy_primitives::hex::encode(selector),
+            alloy_primitives::hex::encode(IRollup::proposeCall::SELECTOR)
+        )));
+    }
+    let call = IRollup::proposeCall::abi_decode(calldata).map_err(|e| L1Error::Calldata(e.to_string()))?;
+    let header = &call._args.header;
+    let indices = &call._attestations.signatureIndices;
+    let packed = &call._attestations.signaturesOrAddresses;
+    let (signature_bitmap, non_signers) = walk_attestations(indices, packed)?;
+    let narrow = |what: &str, v: alloy_primitives::U256| {
+        u64::try_from(v).map_err(|_| L1Error::Calldata(format!("{what} {v} does not fit in 64 bits")))
+    };
+    Ok(ProposeCall {
+        slot: Slot(narrow("slot", header.slotNumber)?),
+        archive: call._args.archive,
+        timestamp: narrow("timestamp", header.timestamp)?,
+        coinbase: header.coinbase,
+        signers: call._signers,
+        signature_bitmap,
+        non_signers,
+    })
+}
+
+/// Bit `i` of the MSB-first bitmap `indices`: did committee member `i` sign?
+pub fn attestation_bitmap(indices: &[u8], committee_len: usize) -> Vec<bool> {
+    (0..committee_len).map(|i| bit(indices, i)).collect()
+}
+
+fn bit(indices: &[u8], i: usize) -> bool {
+    indices.get(i / 8).is_some_and(|byte| byte & (0x80 >> (i % 8)) != 0)
+}
+
+/// Per committee position: signed or not, and the packed addresses of those that did not sign.
+type AttestationLayout = (Vec<bool>, Vec<(usize, Address)>);
+
+/// Walks `signaturesOrAddresses` (65 bytes per signer, 20 per non-signer, in committee order) to
+/// learn the committee length and the non-signers' addresses.
+fn walk_attestations(indices: &[u8], packed: &[u8]) -> Result<AttestationLayout, L1Error> {
+    let mut bitmap = Vec::new();
+    let mut non_signers = Vec::new();
+    let mut offset = 0;
+    while offset < packed.len() {
+        let position = bitmap.len();
+        let signed = bit(indices, position);
+        let len = if signed { SIGNATURE_LEN } else { ADDRESS_LEN };
+        let entry = packed.get(offset..offset + len).ok_or_else(|| {
+            L1Error::Calldata(format!(
+                "attestation {position} needs {len} bytes at offset {offset}, only {} left",
+                packed.len() - offset
+            ))
+        })?;
+        if !signed {
+            non_signers.push((position, Address::from_slice(entry)));
+        }
+        bitmap.push(signed);
+        offset += len;
+    }
+    Ok((bitmap, non_signers))
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy_primitives::{Bytes, U256};
+
+    use super::*;
+    use crate::l1::abi::{
+        CheckpointHeader, CommitteeAttestations, GasFees, OracleInput, ProposeArgs, Signature,
+    };
+
+    fn propose_calldata(indices: Vec<u8>, packed: Vec<u8>, signers: Vec<Address>) -> Vec<u8> {
+        let header = CheckpointHeader {
+            lastArchiveRoot: B256::ZERO,
+            blockHeadersHash: B256::ZERO,
+            blobsHash: B256::ZERO,
+            inHash: B256::ZERO,
+            outHash: B256::ZERO,
+            slotNumber: U256::from(4242),
+            timestamp: U256::from(1_767_225_672u64),
+            coinbase: Address::repeat_byte(0xcb),
+            feeRecipient: B256::ZERO,
+            gasFees: GasFees { feePerDaGas: 1, feePerL2Gas: 2 },
+            totalManaUsed: U256::from(7),
+        };
+        IRollup::proposeCall {
+            _args: ProposeArgs {
+                archive: B256::repeat_byte(0xaa),
+                oracleInput: OracleInput { feeAssetPriceModifier: Default::default() },
+                header,
+            },
+            _attestations: CommitteeAttestations {
+                signatureIndices: Bytes::from(indices),
+                signaturesOrAddresses: Bytes::from(packed),
+            },
+            _signers: signers,
+            _attestationsAndSignersSignature: Signature { v: 27, r: B256::ZERO, s: B256::ZERO },
+            _blobInput: Bytes::new(),
+        }
+        .abi_encode()
+    }
+
+    #[test]
+    fn bitmap_is_msb_first_per_byte() {
+        assert_eq!(attestation_bitmap(&[0b1010_0000], 4), vec![true, false, true, false]);
+        assert_eq!(attestation_bitmap(&[0x00, 0x80], 9), [vec![false; 8], vec![true]].concat());
+        assert_eq!(attestation_bitmap(&[0xff], 10)[8..], [false, false], "bits past the bytes are unset");
+    }
+
+    #[test]
+    fn propose_calldata_yields_slot_signers_and_bitmap() {
+        let (a, b, c) = (Address::repeat_byte(1), Address::repeat_byte(2), Address::repeat_byte(3));
+        // Members 0 and 2 signed; member 1 did not and is packed as its address.
+        let mut packed = vec![0x11; SIGNATURE_LEN];
+        packed.extend_from_slice(b.as_slice());
+        packed.extend_from_slice(&[0x33; SIGNATURE_LEN]);
+        let decoded = decode_propose(&propose_calldata(vec![0b1010_0000], packed, vec![a, c])).unwrap();
+        assert_eq!(decoded.slot, Slot(4242));
+        assert_eq!(decoded.timestamp, 1_767_225_672);
+        assert_eq!(decoded.coinbase, Address::repeat_byte(0xcb));
+        assert_eq!(decoded.archive, B256::repeat_byte(0xaa));
+        assert_eq!(decoded.signers, vec![a, c]);
+        assert_eq!(decoded.signature_bitmap, vec![true, false, true]);
+        assert_eq!(decoded.non_signers, vec![(1, b)]);
+        assert_eq!(decoded.committee_len(), 3);
+    }
+
+    #[test]
+    fn bad_calldata_is_an_error() {
+        assert!(decode_propose(&[0x85, 0xb9]).is_err(), "too short");
+        assert!(decode_propose(&[0xde, 0xad, 0xbe, 0xef, 0, 0]).is_err(), "other selector");
+        let mut truncated = propose_calldata(vec![0x80], vec![0x11; SIGNATURE_LEN], vec![]);
+        truncated.truncate(100);
+        assert!(decode_propose(&truncated).is_err(), "truncated arguments");
+        // The bitmap says "signed" but only an address's worth of bytes follows.
+        let lying = propose_calldata(vec![0x80], vec![0x11; ADDRESS_LEN], vec![]);
+        assert!(matches!(decode_propose(&lying), Err(L1Error::Calldata(m)) if m.contains("needs 65 bytes")));
+    }
+}

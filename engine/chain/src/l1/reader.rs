@@ -1,0 +1,293 @@
+//! Reads the Rollup (resolved through the Registry) and its slashing proposer over Ethereum JSON-RPC.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::rpc::types::Filter;
+use alloy_primitives::{Address, U256};
+use serde::Serialize;
+use sparta_core::{AttesterStatus, ChainTiming, Epoch, Slot};
+
+use super::abi::{IRegistry, IRollup, ISlasher};
+use super::error::L1Error;
+use super::events::{L1Event, decode_log, known_topics};
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Many L1 providers cap `eth_getLogs` ranges; 2,000 blocks passes all common limits.
+pub const DEFAULT_LOG_CHUNK_BLOCKS: u64 = 2_000;
+
+/// The rollup's parameters, read once at connect time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct RollupParams {
+    pub chain_id: u64,
+    pub registry: Address,
+    pub rollup: Address,
+    pub genesis_time: u64,
+    pub slot_duration: u64,
+    pub epoch_duration: u64,
+    pub target_committee_size: u64,
+    /// The rollup's deploy block: where log scans start.
+    pub l1_block_at_genesis: u64,
+    pub slasher: Address,
+    /// The slashing proposer (`Slasher.PROPOSER()`); `None` when slashing is not set up.
+    pub slashing_proposer: Option<Address>,
+}
+
+impl RollupParams {
+    pub fn timing(&self) -> ChainTiming {
+        ChainTiming {
+            genesis_time_s: self.genesis_time,
+            slot_duration_s: self.slot_duration,
+            epoch_duration_slots: self.epoch_duration,
+        }
+    }
+}
+
+pub struct L1Reader {
+    url: String,
+    provider: DynProvider,
+    rollup: IRollup::IRollupInstance<DynProvider>,
+    params: RollupParams,
+    log_chunk_blocks: u64,
+    /// Committees never change once an epoch is stable, so each is read once.
+    committees: Mutex<HashMap<Epoch, Arc<[Address]>>>,
+}
+
+impl std::fmt::Debug for L1Reader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("L1Reader")
+            .field("url", &self.url)
+            .field("params", &self.params)
+            .finish_non_exhaustive()
+    }
+}
+
+impl L1Reader {
+    /// Connects and resolves the canonical rollup through `registry`.
+    pub async fn connect(l1_url: &str, registry: Address) -> Result<Self, L1Error> {
+        Self::connect_with_timeout(l1_url, registry, DEFAULT_TIMEOUT).await
+    }
+
+    pub async fn connect_with_timeout(
+        l1_url: &str,
+        registry: Address,
+        timeout: Duration,
+    ) -> Result<Self, L1Error> {
+        let invalid = |reason: String| L1Error::InvalidUrl { url: l1_url.to_owned(), reason };
+        let url = reqwest::Url::parse(l1_url).map_err(|e| invalid(e.to_string()))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(invalid(format!("scheme {:?} is not http or https", url.scheme())));
+        }
+        let http = reqwest::Client::builder().timeout(timeout).build().map_err(|e| invalid(e.to_string()))?;
+        let provider =
+            ProviderBuilder::new().disable_recommended_fillers().connect_reqwest(http, url).erased();
+
+        let chain_id =
+            provider.get_chain_id().await.map_err(|e| L1Error::from_transport("eth_chainId", l1_url, e))?;
+        let call = |f: &'static str| move |e| L1Error::from_call(f, l1_url, e);
+        let rollup_address = IRegistry::new(registry, provider.clone())
+            .getCanonicalRollup()
+            .call()
+            .await
+            .map_err(call("getCanonicalRollup"))?;
+        if rollup_address.is_zero() {
+            return Err(L1Error::NoRollup { registry });
+        }
+        let rollup = IRollup::new(rollup_address, provider.clone());
+        let genesis_time =
+            narrow("getGenesisTime", rollup.getGenesisTime().call().await.map_err(call("getGenesisTime"))?)?;
+        let slot_duration = narrow(
+            "getSlotDuration",
+            rollup.getSlotDuration().call().await.map_err(call("getSlotDuration"))?,
+        )?;
+        let epoch_duration = narrow(
+            "getEpochDuration",
+            rollup.getEpochDuration().call().await.map_err(call("getEpochDuration"))?,
+        )?;
+        let target_committee_size = narrow(
+            "getTargetCommitteeSize",
+            rollup.getTargetCommitteeSize().call().await.map_err(call("getTargetCommitteeSize"))?,
+        )?;
+        let l1_block_at_genesis = narrow(
+            "L1_BLOCK_AT_GENESIS",
+            rollup.L1_BLOCK_AT_GENESIS().call().await.map_err(call("L1_BLOCK_AT_GENESIS"))?,
+        )?;
+        if slot_duration == 0 || epoch_duration == 0 {
+            return Err(L1Error::Decode {
+                function: "getSlotDuration",
+                detail: format!(
+                    "slot duration {slot_duration} s / epoch duration {epoch_duration} slots must be > 0"
+                ),
+            });
+        }
+        let slasher = rollup.getSlasher().call().await.map_err(call("getSlasher"))?;
+        let slashing_proposer = slashing_proposer(&provider, slasher).await;
+        let params = RollupParams {
+            chain_id,
+            registry,
+            rollup: rollup_address,
+            genesis_time,
+            slot_duration,
+            epoch_duration,
+            target_committee_size,
+            l1_block_at_genesis,
+            slasher,
+            slashing_proposer,
+        };
+        tracing::debug!(?params, "connected to L1");
+        Ok(Self {
+            url: l1_url.to_owned(),
+            provider,
+            rollup,
+            params,
+            log_chunk_blocks: DEFAULT_LOG_CHUNK_BLOCKS,
+            committees: Mutex::default(),
+        })
+    }
+
+    /// How many blocks one `eth_getLogs` request may span (at least 1).
+    pub fn with_log_chunk_blocks(mut self, blocks: u64) -> Self {
+        self.log_chunk_blocks = blocks.max(1);
+        self
+    }
+
+    pub fn params(&self) -> &RollupParams {
+        &self.params
+    }
+
+    pub fn timing(&self) -> ChainTiming {
+        self.params.timing()
+    }
+
+    /// Fails unless the L1 node is on `expected`.
+    pub fn ensure_chain(&self, expected: u64) -> Result<(), L1Error> {
+        if self.params.chain_id == expected {
+            Ok(())
+        } else {
+            Err(L1Error::WrongChain { expected, actual: self.params.chain_id })
+        }
+    }
+
+    /// The epoch's committee in L1 order; empty when there is none (no validators, or not yet
+    /// stable). Only a successful answer is cached: a revert may turn into a committee later.
+    pub async fn committee(&self, epoch: Epoch) -> Result<Arc<[Address]>, L1Error> {
+        if let Some(hit) = self.committees.lock().unwrap_or_else(|p| p.into_inner()).get(&epoch) {
+            return Ok(hit.clone());
+        }
+        let committee: Arc<[Address]> = match self.rollup.getEpochCommittee(U256::from(epoch.0)).call().await
+        {
+            Ok(list) => list.into(),
+            Err(e) => {
+                let err = L1Error::from_call("getEpochCommittee", &self.url, e);
+                if err.is_revert() {
+                    tracing::debug!(%epoch, %err, "no committee for the epoch");
+                    return Ok(Arc::from([]));
+                }
+                return Err(err);
+            }
+        };
+        self.committees.lock().unwrap_or_else(|p| p.into_inner()).insert(epoch, committee.clone());
+        Ok(committee)
+    }
+
+    /// The slot's proposer; `None` when there is no committee (anyone may propose).
+    pub async fn proposer_at(&self, slot: Slot) -> Result<Option<Address>, L1Error> {
+        let ts = self.timing().slot_start_s(slot);
+        match self.rollup.getProposerAt(U256::from(ts)).call().await {
+            Ok(proposer) => Ok((!proposer.is_zero()).then_some(proposer)),
+            Err(e) => match L1Error::from_call("getProposerAt", &self.url, e) {
+                err if err.is_revert() => Ok(None),
+                err => Err(err),
+            },
+        }
+    }
+
+    pub async fn attester_status(&self, attester: Address) -> Result<AttesterStatus, L1Error> {
+        let code =
+            self.rollup.getStatus(attester).call().await.map_err(|e| self.call_error("getStatus", e))?;
+        Ok(AttesterStatus::from_code(code))
+    }
+
+    /// `(pending, proven)` checkpoint numbers (block numbers on a v2 rollup).
+    pub async fn tips(&self) -> Result<(u64, u64), L1Error> {
+        let tips = self.rollup.getTips().call().await.map_err(|e| self.call_error("getTips", e))?;
+        Ok((narrow("getTips", tips.pending)?, narrow("getTips", tips.proven)?))
+    }
+
+    /// The L2 slot of the latest L1 block, by the Rollup's own arithmetic.
+    pub async fn current_slot(&self) -> Result<Slot, L1Error> {
+        let slot =
+            self.rollup.getCurrentSlot().call().await.map_err(|e| self.call_error("getCurrentSlot", e))?;
+        narrow("getCurrentSlot", slot).map(Slot)
+    }
+
+    pub async fn head_block(&self) -> Result<u64, L1Error> {
+        self.provider
+            .get_block_number()
+            .await
+            .map_err(|e| L1Error::from_transport("eth_blockNumber", &self.url, e))
+    }
+
+    pub async fn active_attester_count(&self) -> Result<u64, L1Error> {
+        let count = self
+            .rollup
+            .getActiveAttesterCount()
+            .call()
+            .await
+            .map_err(|e| self.call_error("getActiveAttesterCount", e))?;
+        narrow("getActiveAttesterCount", count)
+    }
+
+    /// The known Rollup and slashing-proposer logs in `[from_block, to_block]`, in chain order.
+    pub async fn events(&self, from_block: u64, to_block: u64) -> Result<Vec<L1Event>, L1Error> {
+        let mut addresses = vec![self.params.rollup];
+        addresses.extend(self.params.slashing_proposer);
+        let mut events = Vec::new();
+        let mut start = from_block;
+        while start <= to_block {
+            let end = start.saturating_add(self.log_chunk_blocks - 1).min(to_block);
+            let filter = Filter::new()
+                .address(addresses.clone())
+                .event_signature(known_topics())
+                .from_block(start)
+                .to_block(end);
+            let logs = self
+                .provider
+                .get_logs(&filter)
+                .await
+                .map_err(|e| L1Error::from_transport("eth_getLogs", &self.url, e))?;
+            events.extend(logs.iter().filter(|log| !log.removed).filter_map(decode_log));
+            if end == u64::MAX {
+                break;
+            }
+            start = end + 1;
+        }
+        Ok(events)
+    }
+
+    fn call_error(&self, function: &'static str, err: alloy::contract::Error) -> L1Error {
+        L1Error::from_call(function, &self.url, err)
+    }
+}
+
+/// The slasher's proposer; `None` when there is no slasher or it does not answer (slashing off).
+async fn slashing_proposer(provider: &DynProvider, slasher: Address) -> Option<Address> {
+    if slasher.is_zero() {
+        return None;
+    }
+    match ISlasher::new(slasher, provider.clone()).PROPOSER().call().await {
+        Ok(proposer) if !proposer.is_zero() => Some(proposer),
+        Ok(_) => None,
+        Err(e) => {
+            tracing::warn!(%slasher, error = %e, "cannot read the slashing proposer; slashing votes are not followed");
+            None
+        }
+    }
+}
+
+fn narrow(function: &'static str, value: U256) -> Result<u64, L1Error> {
+    u64::try_from(value)
+        .map_err(|_| L1Error::Decode { function, detail: format!("{value} does not fit in 64 bits") })
+}

@@ -1,0 +1,10 @@
+//! Chain adapters: the Aztec node JSON-RPC client, the L1 Rollup reader, and the source that joins
+//! them into per-slot facts.
+
+pub mod l1;
+pub mod node;
+pub mod source;
+
+pub use l1::{L1Error, L1Reader};
+pub use node::{NodeClient, NodeError};
+pub use source::{ChainFacts, ChainSource, SourceError};

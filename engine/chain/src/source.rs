@@ -1,0 +1,346 @@
+//! The slot-facts source: joins L1 (committee, proposer, logs) and the node (checkpoints, Sentinel)
+//! into the [`SlotFacts`] and [`ChainEvent`]s the engine consumes.
+
+mod checkpoints;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use alloy_primitives::{Address, U256};
+use serde::Serialize;
+use sparta_core::{
+    AttesterStatus, ChainEvent, ChainTiming, CommitteeBits, Epoch, ProposalOutcome, SlashedEvent, Slot,
+    SlotFacts, ValidatorStatusInSlot,
+};
+
+use crate::l1::{L1Error, L1EventKind, L1Reader};
+use crate::node::{CommitteeAttestation, NodeClient, NodeError, ValidatorsStats};
+pub use checkpoints::{CheckpointCache, SeenCheckpoint};
+
+/// Slots younger than this are not final: p2p attestations and L1 inclusion still settle (the
+/// Sentinel waits the same two slots).
+pub const SETTLING_SLOTS: u64 = 2;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error(transparent)]
+    Node(#[from] NodeError),
+    #[error(transparent)]
+    L1(#[from] L1Error),
+    #[error("the node and L1 disagree on the {what}: node says {node}, L1 says {l1}")]
+    Mismatch { what: &'static str, node: String, l1: String },
+}
+
+/// Connectivity and chain facts, as `sparta check` prints them.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ChainFacts {
+    pub node_url: String,
+    pub node_version: String,
+    pub chain_id: u64,
+    pub registry: Address,
+    /// The canonical rollup according to the Registry.
+    pub rollup: Address,
+    /// The rollup the node follows; differs from `rollup` right after an upgrade.
+    pub node_rollup: Address,
+    pub rollup_version: u64,
+    pub timing: ChainTiming,
+    pub l1_block_at_genesis: u64,
+    pub current_slot: Slot,
+    pub current_epoch: Epoch,
+    pub safe_slot: Slot,
+    pub pending_checkpoint: u64,
+    pub proven_checkpoint: u64,
+    /// The node's last checkpoint on L1 (`None` on a block-based v2 node).
+    pub node_checkpointed: Option<u64>,
+    pub target_committee_size: u64,
+    pub committee_size: usize,
+    pub active_attesters: u64,
+    pub l1_head_block: u64,
+    pub slashing_proposer: Option<Address>,
+    pub sentinel_enabled: bool,
+}
+
+pub struct ChainSource {
+    node: NodeClient,
+    l1: L1Reader,
+    checkpoints: CheckpointCache,
+    /// The last Sentinel snapshot; reused while it covers the slot asked about.
+    sentinel: Option<ValidatorsStats>,
+    /// Attester statuses seen so far, so a change is reported from what it was.
+    statuses: HashMap<Address, AttesterStatus>,
+}
+
+impl std::fmt::Debug for ChainSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChainSource").field("node", &self.node).field("l1", &self.l1).finish_non_exhaustive()
+    }
+}
+
+impl ChainSource {
+    pub fn new(node: NodeClient, l1: L1Reader) -> Self {
+        Self { node, l1, checkpoints: CheckpointCache::default(), sentinel: None, statuses: HashMap::new() }
+    }
+
+    /// Connects to the node, learns the Registry from it, and reads the rollup on L1 through it.
+    /// Fails when the two are on different L1 chains.
+    pub async fn connect(node_url: &str, l1_url: &str) -> Result<Self, SourceError> {
+        let node = NodeClient::new(node_url)?;
+        let info = node.node_info().await?;
+        let l1 = L1Reader::connect(l1_url, info.l1_contract_addresses.registry_address).await?;
+        if l1.params().chain_id != info.l1_chain_id {
+            return Err(SourceError::Mismatch {
+                what: "L1 chain id",
+                node: info.l1_chain_id.to_string(),
+                l1: l1.params().chain_id.to_string(),
+            });
+        }
+        if l1.params().rollup != info.l1_contract_addresses.rollup_address {
+            tracing::warn!(
+                node = %info.l1_contract_addresses.rollup_address,
+                canonical = %l1.params().rollup,
+                "the node follows a rollup that is not the canonical one"
+            );
+        }
+        Ok(Self::new(node, l1))
+    }
+
+    pub fn node(&self) -> &NodeClient {
+        &self.node
+    }
+
+    pub fn l1(&self) -> &L1Reader {
+        &self.l1
+    }
+
+    pub fn timing(&self) -> ChainTiming {
+        self.l1.timing()
+    }
+
+    /// Where L1 log scans start (the rollup's deploy block).
+    pub fn l1_genesis_block(&self) -> u64 {
+        self.l1.params().l1_block_at_genesis
+    }
+
+    pub async fn l1_head_block(&self) -> Result<u64, SourceError> {
+        Ok(self.l1.head_block().await?)
+    }
+
+    /// The latest slot whose facts are final: the L1 current slot minus [`SETTLING_SLOTS`].
+    pub async fn safe_slot(&self) -> Result<Slot, SourceError> {
+        Ok(Slot(self.l1.current_slot().await?.0.saturating_sub(SETTLING_SLOTS)))
+    }
+
+    /// What happened in `slot`: its committee, proposer, outcome and attesters.
+    pub async fn slot_facts(&mut self, slot: Slot) -> Result<SlotFacts, SourceError> {
+        let epoch = self.timing().epoch_of(slot);
+        let committee = self.l1.committee(epoch).await?;
+        let checkpoint = self.checkpoint_at(slot).await?;
+        let mut facts = SlotFacts {
+            slot,
+            epoch,
+            committee: committee.clone(),
+            proposer: None,
+            outcome: if checkpoint.is_some() {
+                ProposalOutcome::Mined
+            } else {
+                ProposalOutcome::BlocksMissed
+            },
+            attested: CommitteeBits::with_len(committee.len()),
+        };
+        if committee.is_empty() {
+            // Nobody has duties: nothing is judged.
+            facts.attested = CommitteeBits::default();
+            return Ok(facts);
+        }
+        facts.proposer = self.l1.proposer_at(slot).await?;
+        match checkpoint {
+            Some(seen) => mark_signers(&committee, &seen.attestations, &mut facts.attested),
+            None => self.fill_from_sentinel(&mut facts).await?,
+        }
+        Ok(facts)
+    }
+
+    /// L1 events in `[from_block, to_block]` as engine events: slashes, the status changes they
+    /// cause, and prunes.
+    pub async fn events_between(
+        &mut self,
+        from_block: u64,
+        to_block: u64,
+    ) -> Result<Vec<ChainEvent>, SourceError> {
+        let timing = self.timing();
+        let mut current_slot = None;
+        let mut out = Vec::new();
+        for event in self.l1.events(from_block, to_block).await? {
+            let slot = match event.l1_timestamp {
+                Some(ts) => timing.slot_at(ts),
+                None => match current_slot {
+                    Some(slot) => slot,
+                    None => *current_slot.insert(self.l1.current_slot().await?),
+                },
+            };
+            match event.kind {
+                L1EventKind::Slashed { attester, amount } => {
+                    out.push(ChainEvent::Slashed(SlashedEvent {
+                        attester,
+                        amount: amount.to_string(),
+                        l1_block: event.l1_block,
+                        slot,
+                    }));
+                    self.push_status_change(attester, slot, &mut out).await?;
+                }
+                L1EventKind::WithdrawInitiated { attester, .. } => {
+                    self.push_status_change(attester, slot, &mut out).await?;
+                }
+                L1EventKind::PrunedPending { proven_checkpoint, pending_checkpoint } => {
+                    let proven_checkpoint = saturate(proven_checkpoint);
+                    self.checkpoints.forget_after(proven_checkpoint);
+                    out.push(ChainEvent::Pruned {
+                        proven_checkpoint,
+                        pending_checkpoint: saturate(pending_checkpoint),
+                        slot,
+                    });
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+
+    /// Everything `sparta check` reports.
+    pub async fn chain_facts(&mut self) -> Result<ChainFacts, SourceError> {
+        let info = self.node.node_info().await?;
+        let tips = self.node.l2_tips().await?;
+        let sentinel = self.node.validators_stats().await?;
+        let params = *self.l1.params();
+        let timing = params.timing();
+        let current_slot = self.l1.current_slot().await?;
+        let current_epoch = timing.epoch_of(current_slot);
+        let (pending_checkpoint, proven_checkpoint) = self.l1.tips().await?;
+        Ok(ChainFacts {
+            node_url: self.node.url().to_owned(),
+            node_version: info.node_version,
+            chain_id: params.chain_id,
+            registry: params.registry,
+            rollup: params.rollup,
+            node_rollup: info.l1_contract_addresses.rollup_address,
+            rollup_version: info.rollup_version,
+            timing,
+            l1_block_at_genesis: params.l1_block_at_genesis,
+            current_slot,
+            current_epoch,
+            safe_slot: Slot(current_slot.0.saturating_sub(SETTLING_SLOTS)),
+            pending_checkpoint,
+            proven_checkpoint,
+            node_checkpointed: tips.checkpointed_checkpoint(),
+            target_committee_size: params.target_committee_size,
+            committee_size: self.l1.committee(current_epoch).await?.len(),
+            active_attesters: self.l1.active_attester_count().await?,
+            l1_head_block: self.l1.head_block().await?,
+            slashing_proposer: params.slashing_proposer,
+            sentinel_enabled: sentinel.sentinel_enabled(),
+        })
+    }
+
+    /// The checkpoint published for `slot`, syncing the cache up to the node's checkpointed tip.
+    async fn checkpoint_at(&mut self, slot: Slot) -> Result<Option<SeenCheckpoint>, SourceError> {
+        let tips = self.node.l2_tips().await?;
+        // A block-based (v2) node has no checkpoints; the Sentinel is the only source then.
+        let Some(tip) = tips.checkpointed_checkpoint() else { return Ok(None) };
+        if !self.checkpoints.covers(slot) {
+            // At most one checkpoint per slot, so the one for `slot` is at most
+            // (current slot - slot) numbers below the tip.
+            let current = self.l1.current_slot().await?;
+            let start = tip.saturating_sub(current.0.saturating_sub(slot.0)).max(1);
+            self.checkpoints.seek(start, slot);
+        }
+        self.checkpoints.sync(&self.node, tip).await?;
+        Ok(self.checkpoints.get(slot).cloned())
+    }
+
+    /// No checkpoint on L1: the node's Sentinel says whether the proposal was seen and who attested.
+    async fn fill_from_sentinel(&mut self, facts: &mut SlotFacts) -> Result<(), SourceError> {
+        let Some(proposer) = facts.proposer else { return Ok(()) };
+        let slot = facts.slot;
+        let record = self.node.validator_stats(proposer, Some(slot), Some(slot)).await?;
+        let status = record.and_then(|r| r.validator.status_at(slot));
+        facts.outcome = status.map_or(ProposalOutcome::BlocksMissed, outcome_of);
+        if !facts.outcome.attesters_accountable() {
+            return Ok(());
+        }
+        let stats = self.sentinel_covering(slot).await?;
+        for (i, member) in facts.committee.iter().enumerate() {
+            let sent = stats
+                .stats
+                .get(member)
+                .and_then(|s| s.status_at(slot))
+                .is_some_and(|s| s == ValidatorStatusInSlot::AttestationSent);
+            if sent {
+                facts.attested.set(i);
+            }
+        }
+        Ok(())
+    }
+
+    /// A Sentinel snapshot that has processed `slot` if the node has; fetched again only when the
+    /// cached one is older.
+    async fn sentinel_covering(&mut self, slot: Slot) -> Result<&ValidatorsStats, SourceError> {
+        let fresh_enough = |s: &ValidatorsStats| s.last_processed_slot.is_some_and(|last| last >= slot);
+        if !self.sentinel.as_ref().is_some_and(fresh_enough) {
+            self.sentinel = Some(self.node.validators_stats().await?);
+        }
+        Ok(self.sentinel.get_or_insert_default())
+    }
+
+    async fn push_status_change(
+        &mut self,
+        attester: Address,
+        slot: Slot,
+        out: &mut Vec<ChainEvent>,
+    ) -> Result<(), SourceError> {
+        let to = self.l1.attester_status(attester).await?;
+        let from = self.statuses.insert(attester, to).unwrap_or(AttesterStatus::Validating);
+        if from != to {
+            out.push(ChainEvent::AttesterStatusChanged { attester, from, to, slot });
+        }
+        Ok(())
+    }
+}
+
+/// How a proposer's Sentinel status for a slot without an L1 checkpoint reads as an outcome.
+fn outcome_of(status: ValidatorStatusInSlot) -> ProposalOutcome {
+    use ValidatorStatusInSlot::*;
+    match status {
+        // The node saw it land even though our checkpoint view has not caught up.
+        CheckpointMined | BlockMined => ProposalOutcome::Mined,
+        CheckpointProposed | CheckpointValid | BlockProposed => ProposalOutcome::Proposed,
+        CheckpointMissed | CheckpointInvalid | CheckpointUnvalidated => ProposalOutcome::CheckpointMissed,
+        BlocksMissed | BlockMissed | AttestationSent | AttestationMissed | Unknown => {
+            ProposalOutcome::BlocksMissed
+        }
+    }
+}
+
+/// Sets the bit of every committee member whose attestation carries a signature: by address when
+/// the node kept it, by position otherwise (attestations run in committee order).
+fn mark_signers(committee: &Arc<[Address]>, attestations: &[CommitteeAttestation], bits: &mut CommitteeBits) {
+    for (position, attestation) in attestations.iter().enumerate() {
+        if !attestation.signed() {
+            continue;
+        }
+        let index = if attestation.address.is_zero() {
+            (position < committee.len()).then_some(position)
+        } else {
+            committee.iter().position(|member| *member == attestation.address)
+        };
+        match index {
+            Some(index) => bits.set(index),
+            None => {
+                tracing::debug!(signer = %attestation.address, "attestation from outside the committee ignored")
+            }
+        }
+    }
+}
+
+fn saturate(value: U256) -> u64 {
+    u64::try_from(value).unwrap_or(u64::MAX)
+}

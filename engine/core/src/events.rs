@@ -1,0 +1,93 @@
+//! The chain as a typed stream of events, in the order the watcher observed them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Address;
+use crate::facts::SlotFacts;
+use crate::time::Slot;
+
+/// An attester's status in the Rollup (`getStatus`): `NONE=0, VALIDATING=1, ZOMBIE=2, EXITING=3`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AttesterStatus {
+    None,
+    Validating,
+    /// Slashed out of the set; funds wait in an exit the withdrawer must claim.
+    Zombie,
+    Exiting,
+    /// A status code this version does not know.
+    Unknown,
+}
+
+impl AttesterStatus {
+    pub fn from_code(code: u8) -> Self {
+        match code {
+            0 => Self::None,
+            1 => Self::Validating,
+            2 => Self::Zombie,
+            3 => Self::Exiting,
+            _ => Self::Unknown,
+        }
+    }
+
+    pub fn code(self) -> u8 {
+        match self {
+            Self::None => 0,
+            Self::Validating => 1,
+            Self::Zombie => 2,
+            Self::Exiting => 3,
+            Self::Unknown => 255,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Validating => "validating",
+            Self::Zombie => "zombie",
+            Self::Exiting => "exiting",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+/// A `Slashed(attester, amount)` log from the Rollup.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlashedEvent {
+    pub attester: Address,
+    /// Amount in the staking asset's base units (decimal string keeps full uint256 precision).
+    pub amount: String,
+    pub l1_block: u64,
+    /// The L2 slot that was current when the log landed.
+    pub slot: Slot,
+}
+
+/// One observation of the chain. The watcher emits them in slot order; a slot is finished when its
+/// [`ChainEvent::SlotObserved`] has been processed by every consumer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChainEvent {
+    SlotObserved(SlotFacts),
+    Slashed(SlashedEvent),
+    AttesterStatusChanged {
+        attester: Address,
+        from: AttesterStatus,
+        to: AttesterStatus,
+        slot: Slot,
+    },
+    /// The pending chain was pruned back to `proven` (unproven checkpoints removed).
+    Pruned {
+        proven_checkpoint: u64,
+        pending_checkpoint: u64,
+        slot: Slot,
+    },
+}
+
+impl ChainEvent {
+    pub fn slot(&self) -> Slot {
+        match self {
+            ChainEvent::SlotObserved(f) => f.slot,
+            ChainEvent::Slashed(s) => s.slot,
+            ChainEvent::AttesterStatusChanged { slot, .. } | ChainEvent::Pruned { slot, .. } => *slot,
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! The knobs of a simulated network.
+
+use serde::{Deserialize, Serialize};
+use sparta_core::ChainTiming;
+
+/// Which protocol generation the simulated node and L1 speak.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProtocolVersion {
+    /// Checkpoint-based (4.x): `checkpoint-*` statuses, slots as JSON numbers, `CheckpointProposed`.
+    #[default]
+    V4,
+    /// Block-based (2.x): `block-*` statuses, slots as decimal strings, `L2BlockProposed`.
+    V2,
+}
+
+/// The parameters of one simulated network. Two networks with the same config are identical.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DevnetConfig {
+    /// Size of the attester set at genesis.
+    pub validators: usize,
+    /// Members per epoch committee (48 on mainnet).
+    pub committee_size: usize,
+    /// Slots per epoch.
+    pub epoch_slots: u64,
+    /// Seconds per L2 slot (and per simulated L1 block).
+    pub slot_seconds: u64,
+    /// Everything random (addresses, profiles, committees, outcomes) derives from this.
+    pub seed: u64,
+    /// Unix seconds of slot 0.
+    pub genesis_time_s: u64,
+    /// The L1 chain id served by `eth_chainId`.
+    pub chain_id: u64,
+    pub version: ProtocolVersion,
+}
+
+impl Default for DevnetConfig {
+    fn default() -> Self {
+        Self {
+            validators: 200,
+            committee_size: 48,
+            epoch_slots: 32,
+            slot_seconds: 2,
+            seed: 42,
+            genesis_time_s: 0,
+            chain_id: 31337,
+            version: ProtocolVersion::V4,
+        }
+    }
+}
+
+/// Why a [`DevnetConfig`] cannot run.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("committee_size must be at least 1")]
+    EmptyCommittee,
+    #[error("validators ({validators}) must be at least committee_size ({committee_size})")]
+    TooFewValidators { validators: usize, committee_size: usize },
+    #[error("epoch_slots must be at least 1")]
+    EmptyEpoch,
+    #[error("slot_seconds must be at least 1")]
+    ZeroSlotDuration,
+    #[error("the clock is at slot {slot}, more than {max} slots after genesis: set genesis_time_s near now")]
+    GenesisTooFarInPast { slot: u64, max: u64 },
+    #[error("the clock's timing {clock:?} differs from the config's {config:?}")]
+    ClockMismatch { clock: ChainTiming, config: ChainTiming },
+}
+
+impl DevnetConfig {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.committee_size == 0 {
+            return Err(ConfigError::EmptyCommittee);
+        }
+        if self.validators < self.committee_size {
+            return Err(ConfigError::TooFewValidators {
+                validators: self.validators,
+                committee_size: self.committee_size,
+            });
+        }
+        if self.epoch_slots == 0 {
+            return Err(ConfigError::EmptyEpoch);
+        }
+        if self.slot_seconds == 0 {
+            return Err(ConfigError::ZeroSlotDuration);
+        }
+        Ok(())
+    }
+
+    /// The timing a clock driving this network must use.
+    pub fn timing(&self) -> ChainTiming {
+        ChainTiming {
+            genesis_time_s: self.genesis_time_s,
+            slot_duration_s: self.slot_seconds,
+            epoch_duration_slots: self.epoch_slots,
+        }
+    }
+}

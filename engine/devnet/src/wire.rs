@@ -1,0 +1,89 @@
+//! How the Aztec node spells values in JSON (`foundation/json-rpc` conventions).
+
+use alloy_primitives::{Address, B256};
+use serde_json::Value;
+use sparta_core::{Slot, ValidatorStatusInSlot};
+
+use crate::config::ProtocolVersion;
+
+/// `EthAddress`: lower-case `0x` + 40 hex.
+pub fn address(a: &Address) -> String {
+    format!("{a:#x}")
+}
+
+/// `Fr` from a small number: `0x` + 64 hex.
+pub fn fr(n: u64) -> String {
+    format!("0x{n:064x}")
+}
+
+/// `Fr` from 32 bytes.
+pub fn fr_bytes(b: &B256) -> String {
+    format!("{b:#x}")
+}
+
+/// A branded slot number: a JSON number in v4, a decimal string (bigint) in v2.
+pub fn slot(version: ProtocolVersion, slot: Slot) -> Value {
+    match version {
+        ProtocolVersion::V4 => Value::from(slot.0),
+        ProtocolVersion::V2 => Value::from(slot.0.to_string()),
+    }
+}
+
+/// A Sentinel status as the given node version writes it (v2 had `block-*` proposer statuses).
+pub fn status(version: ProtocolVersion, status: ValidatorStatusInSlot) -> &'static str {
+    use ValidatorStatusInSlot::*;
+    match (version, status) {
+        (ProtocolVersion::V2, CheckpointMined) => BlockMined.as_str(),
+        (ProtocolVersion::V2, CheckpointProposed) => BlockProposed.as_str(),
+        (ProtocolVersion::V2, CheckpointMissed | BlocksMissed) => BlockMissed.as_str(),
+        (_, other) => other.as_str(),
+    }
+}
+
+/// ISO-8601 UTC with milliseconds, as `Date.toISOString()` writes it.
+pub fn iso_date(unix_s: u64) -> String {
+    let days = (unix_s / 86_400) as i64;
+    let secs = unix_s % 86_400;
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000Z", secs / 3600, secs % 3600 / 60, secs % 60)
+}
+
+/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_match_to_iso_string() {
+        assert_eq!(iso_date(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso_date(1_767_225_672), "2026-01-01T00:01:12.000Z");
+        assert_eq!(iso_date(951_782_400), "2000-02-29T00:00:00.000Z");
+    }
+
+    #[test]
+    fn v2_renames_proposer_statuses_only() {
+        assert_eq!(status(ProtocolVersion::V2, ValidatorStatusInSlot::BlocksMissed), "block-missed");
+        assert_eq!(status(ProtocolVersion::V2, ValidatorStatusInSlot::AttestationSent), "attestation-sent");
+        assert_eq!(status(ProtocolVersion::V4, ValidatorStatusInSlot::BlocksMissed), "blocks-missed");
+    }
+
+    #[test]
+    fn addresses_are_lower_case() {
+        let a: Address = "0x35b22e09Ee0390539439E24f06Da43D83f90e298".parse().unwrap();
+        assert_eq!(address(&a), "0x35b22e09ee0390539439e24f06da43d83f90e298");
+        assert_eq!(fr(0x7b).len(), 66);
+    }
+}

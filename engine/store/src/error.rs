@@ -1,0 +1,43 @@
+//! What can go wrong in a store, phrased so an operator knows what to do next.
+
+use std::path::PathBuf;
+
+use crate::model::NetworkIdentity;
+
+/// The schema version this build writes and expects (see `embedded.rs` for what it covers).
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "the store was written with schema version {found}, but this build of sparta expects version \
+         {expected}; run `sparta migrate` to upgrade it (or point sparta at a fresh store file)"
+    )]
+    SchemaMismatch { found: u32, expected: u32 },
+
+    #[error(
+        "store file {path} is corrupt or truncated ({detail}); sparta will not re-create it on its own: \
+         restore it from a backup or move it away to start from an empty store"
+    )]
+    Corrupt { path: PathBuf, detail: String },
+
+    #[error(
+        "store file {path} is already open in another process (only one sparta may use a store file at a time)"
+    )]
+    Locked { path: PathBuf },
+
+    #[error(
+        "this store belongs to another network: it holds {stored}, but sparta is configured for {configured}; \
+         use a separate store file per network"
+    )]
+    IdentityMismatch { stored: Box<NetworkIdentity>, configured: Box<NetworkIdentity> },
+
+    #[error("invalid input to the store: {0}")]
+    InvalidInput(String),
+
+    #[error("store I/O error on {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+
+    #[error("store backend error: {0}")]
+    Backend(String),
+}

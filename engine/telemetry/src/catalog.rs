@@ -1,0 +1,235 @@
+//! Every metric sparta emits, declared once. Dashboards, alert rules and alarms are checked against
+//! this list, and [`crate::install`] describes each entry to the exporter.
+//!
+//! Names follow `sparta_<component>_<name>[_<unit>][_total]`: counters end in `_total`, durations in
+//! `_seconds`, ratios (0..=1) in `_ratio`, slot distances in `_slots`.
+
+/// How a metric behaves over time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetricKind {
+    Counter,
+    Gauge,
+    Histogram,
+}
+
+/// What a metric's value measures. A unit with a suffix fixes how the name ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetricUnit {
+    Seconds,
+    /// A fraction in 0..=1.
+    Ratio,
+    /// A distance in slots.
+    Slots,
+    /// A plain number: a count of things, or an identifier such as a slot or epoch number.
+    Number,
+}
+
+impl MetricUnit {
+    /// The name suffix this unit requires (before `_total`), if any.
+    pub fn suffix(self) -> Option<&'static str> {
+        match self {
+            MetricUnit::Seconds => Some("_seconds"),
+            MetricUnit::Ratio => Some("_ratio"),
+            MetricUnit::Slots => Some("_slots"),
+            MetricUnit::Number => None,
+        }
+    }
+
+    /// The unit as the `metrics` facade knows it (it has no ratio or slot unit).
+    pub fn as_metrics_unit(self) -> Option<metrics::Unit> {
+        match self {
+            MetricUnit::Seconds => Some(metrics::Unit::Seconds),
+            MetricUnit::Number => Some(metrics::Unit::Count),
+            MetricUnit::Ratio | MetricUnit::Slots => None,
+        }
+    }
+}
+
+/// One catalog entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MetricDef {
+    pub name: &'static str,
+    pub kind: MetricKind,
+    pub unit: MetricUnit,
+    pub help: &'static str,
+    pub labels: &'static [&'static str],
+}
+
+/// The components a name may start with (after `sparta_`).
+pub const COMPONENTS: &[&str] =
+    &["network", "engine", "chain", "actor", "store", "roles", "alerts", "discord", "validators"];
+
+const fn def(
+    name: &'static str,
+    kind: MetricKind,
+    unit: MetricUnit,
+    help: &'static str,
+    labels: &'static [&'static str],
+) -> MetricDef {
+    MetricDef { name, kind, unit, help, labels }
+}
+
+use MetricKind::{Counter, Gauge, Histogram};
+use MetricUnit::{Number, Ratio, Seconds, Slots};
+
+pub const NETWORK_SLOT: &str = "sparta_network_slot";
+pub const NETWORK_EPOCH: &str = "sparta_network_epoch";
+pub const NETWORK_PENDING_CHECKPOINT: &str = "sparta_network_pending_checkpoint";
+pub const NETWORK_PROVEN_CHECKPOINT: &str = "sparta_network_proven_checkpoint";
+pub const NETWORK_COMMITTEE_SIZE: &str = "sparta_network_committee_size";
+pub const NETWORK_ATTESTATION_MISS_RATIO: &str = "sparta_network_attestation_miss_ratio";
+pub const NETWORK_PROPOSAL_MISS_RATIO: &str = "sparta_network_proposal_miss_ratio";
+pub const NETWORK_VALIDATORS: &str = "sparta_network_validators";
+pub const NETWORK_SLASHES_TOTAL: &str = "sparta_network_slashes_total";
+pub const ENGINE_SLOTS_PROCESSED_TOTAL: &str = "sparta_engine_slots_processed_total";
+pub const ENGINE_LAST_PROCESSED_SLOT: &str = "sparta_engine_last_processed_slot";
+pub const ENGINE_LAG_SLOTS: &str = "sparta_engine_lag_slots";
+pub const ENGINE_SAFE_SLOT: &str = "sparta_engine_safe_slot";
+pub const ENGINE_POLL_ERRORS_TOTAL: &str = "sparta_engine_poll_errors_total";
+pub const NETWORK_PRUNES_TOTAL: &str = "sparta_network_prunes_total";
+pub const ENGINE_DATA_AGE_SECONDS: &str = "sparta_engine_data_age_seconds";
+pub const CHAIN_RPC_DURATION_SECONDS: &str = "sparta_chain_rpc_duration_seconds";
+pub const CHAIN_RPC_ERRORS_TOTAL: &str = "sparta_chain_rpc_errors_total";
+pub const ACTOR_RESTARTS_TOTAL: &str = "sparta_actor_restarts_total";
+pub const ACTOR_MAILBOX_DEPTH: &str = "sparta_actor_mailbox_depth";
+pub const STORE_OPERATION_DURATION_SECONDS: &str = "sparta_store_operation_duration_seconds";
+pub const ROLES_CHANGES_TOTAL: &str = "sparta_roles_changes_total";
+pub const ALERTS_TOTAL: &str = "sparta_alerts_total";
+pub const DISCORD_ACTIONS_TOTAL: &str = "sparta_discord_actions_total";
+pub const VALIDATORS_TRACKED: &str = "sparta_validators_tracked";
+
+pub static CATALOG: &[MetricDef] = &[
+    // network: what the chain looks like
+    def(NETWORK_SLOT, Gauge, Number, "Current L2 slot by the slot clock.", &[]),
+    def(NETWORK_EPOCH, Gauge, Number, "Current epoch by the slot clock.", &[]),
+    def(
+        NETWORK_PENDING_CHECKPOINT,
+        Gauge,
+        Number,
+        "Latest pending (published) checkpoint number on L1.",
+        &[],
+    ),
+    def(NETWORK_PROVEN_CHECKPOINT, Gauge, Number, "Latest proven checkpoint number on L1.", &[]),
+    def(NETWORK_COMMITTEE_SIZE, Gauge, Number, "Members of the current epoch's committee.", &[]),
+    def(
+        NETWORK_ATTESTATION_MISS_RATIO,
+        Gauge,
+        Ratio,
+        "Share of accountable attestations missed over the stats window (0..1).",
+        &[],
+    ),
+    def(
+        NETWORK_PROPOSAL_MISS_RATIO,
+        Gauge,
+        Ratio,
+        "Share of proposer duties missed over the stats window (0..1).",
+        &[],
+    ),
+    def(
+        NETWORK_VALIDATORS,
+        Gauge,
+        Number,
+        "Validators registered on the rollup, by attester status.",
+        &["status"],
+    ),
+    def(NETWORK_SLASHES_TOTAL, Counter, Number, "Slashing events observed on L1.", &[]),
+    def(NETWORK_PRUNES_TOTAL, Counter, Number, "Pending-chain prunes observed on L1.", &[]),
+    // engine health
+    def(ENGINE_SLOTS_PROCESSED_TOTAL, Counter, Number, "Slots the engine has fully processed.", &[]),
+    def(ENGINE_LAST_PROCESSED_SLOT, Gauge, Number, "The last fully processed slot (the checkpoint).", &[]),
+    def(
+        ENGINE_LAG_SLOTS,
+        Gauge,
+        Slots,
+        "Slots between the clock's current slot and the last processed one.",
+        &[],
+    ),
+    def(
+        ENGINE_SAFE_SLOT,
+        Gauge,
+        Number,
+        "The latest slot whose facts the chain source considers final (current slot minus the settling lag).",
+        &[],
+    ),
+    def(
+        ENGINE_POLL_ERRORS_TOTAL,
+        Counter,
+        Number,
+        "Chain polls that failed and were retried with backoff.",
+        &[],
+    ),
+    def(ENGINE_DATA_AGE_SECONDS, Gauge, Seconds, "Age of the last processed slot's start.", &[]),
+    def(
+        CHAIN_RPC_DURATION_SECONDS,
+        Histogram,
+        Seconds,
+        "Duration of chain RPC calls, by source (node, l1) and method.",
+        &["source", "method"],
+    ),
+    def(
+        CHAIN_RPC_ERRORS_TOTAL,
+        Counter,
+        Number,
+        "Failed chain RPC calls, by source and method.",
+        &["source", "method"],
+    ),
+    def(ACTOR_RESTARTS_TOTAL, Counter, Number, "Actor restarts by the supervisor.", &["actor"]),
+    def(ACTOR_MAILBOX_DEPTH, Gauge, Number, "Messages waiting in an actor's mailbox.", &["actor"]),
+    def(STORE_OPERATION_DURATION_SECONDS, Histogram, Seconds, "Duration of store operations.", &["op"]),
+    // decisions
+    def(
+        ROLES_CHANGES_TOTAL,
+        Counter,
+        Number,
+        "Discord role changes decided, by role and action (add, remove).",
+        &["role", "action"],
+    ),
+    def(
+        ALERTS_TOTAL,
+        Counter,
+        Number,
+        "Alert state transitions, by kind and transition (fire, resolve).",
+        &["kind", "transition"],
+    ),
+    def(DISCORD_ACTIONS_TOTAL, Counter, Number, "Actions delivered to the Discord sink, by kind.", &["kind"]),
+    // validators
+    def(VALIDATORS_TRACKED, Gauge, Number, "Validators the engine keeps stats for.", &[]),
+];
+
+/// The catalog entry named `name`.
+pub fn find(name: &str) -> Option<&'static MetricDef> {
+    CATALOG.iter().find(|d| d.name == name)
+}
+
+/// Why `def` breaks the naming rule, if it does (the component list and unit suffixes; the
+/// character-level rule is checked by the tests with a regex).
+pub fn naming_violation(def: &MetricDef) -> Option<String> {
+    let name = def.name;
+    let Some(rest) = name.strip_prefix("sparta_") else {
+        return Some(format!("{name}: does not start with sparta_"));
+    };
+    if !COMPONENTS.iter().any(|c| rest.starts_with(&format!("{c}_"))) {
+        return Some(format!("{name}: component is not one of {COMPONENTS:?}"));
+    }
+    let is_counter = def.kind == MetricKind::Counter;
+    let base = match (is_counter, name.strip_suffix("_total")) {
+        (true, Some(base)) => base,
+        (true, None) => return Some(format!("{name}: a counter must end in _total")),
+        (false, Some(_)) => return Some(format!("{name}: only counters end in _total")),
+        (false, None) => name,
+    };
+    if let Some(suffix) = def.unit.suffix()
+        && !base.ends_with(suffix)
+    {
+        return Some(format!("{name}: a {:?} metric must end in {suffix}", def.unit));
+    }
+    if def.unit.suffix().is_none()
+        && let Some(s) = ["_seconds", "_ratio", "_slots"].iter().find(|s| base.ends_with(**s))
+    {
+        return Some(format!("{name}: ends in {s} but its unit is {:?}", def.unit));
+    }
+    if def.kind == MetricKind::Histogram && def.unit != MetricUnit::Seconds {
+        return Some(format!("{name}: histograms here measure durations, in seconds"));
+    }
+    None
+}

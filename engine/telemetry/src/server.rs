@@ -1,0 +1,95 @@
+//! The HTTP endpoint Prometheus scrapes.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::{Telemetry, TelemetryError};
+
+/// The content type of the Prometheus text exposition format.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// How often histogram samples are drained into buckets between scrapes.
+const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
+
+/// A running metrics endpoint. Dropping it stops the server too; [`MetricsServer::shutdown`] also waits.
+#[derive(Debug)]
+pub struct MetricsServer {
+    local_addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl MetricsServer {
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Stops accepting scrapes, finishes in-flight ones and waits for the server to end.
+    pub async fn shutdown(mut self) -> Result<(), TelemetryError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.task.take() {
+            Some(task) => match task.await {
+                Ok(result) => result.map_err(|e| TelemetryError::Server(e.to_string())),
+                Err(e) => Err(TelemetryError::Server(e.to_string())),
+            },
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for MetricsServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Binds `addr` (use `127.0.0.1:<port>` unless scrapers are remote) and serves `GET /metrics` and
+/// `GET /healthz` until shut down.
+pub async fn serve(handle: Telemetry, addr: SocketAddr) -> Result<MetricsServer, TelemetryError> {
+    let listener =
+        tokio::net::TcpListener::bind(addr).await.map_err(|source| TelemetryError::Bind { addr, source })?;
+    let local_addr = listener.local_addr().map_err(|source| TelemetryError::Bind { addr, source })?;
+    let (stop, stopped) = oneshot::channel::<()>();
+
+    let router = Router::new()
+        .route("/metrics", get(metrics_page))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .with_state(handle.clone());
+
+    let task = tokio::spawn(async move {
+        let upkeep = async {
+            let mut tick = tokio::time::interval(UPKEEP_INTERVAL);
+            loop {
+                tick.tick().await;
+                handle.run_upkeep();
+            }
+        };
+        let server = axum::serve(listener, router).with_graceful_shutdown(async {
+            let _ = stopped.await;
+        });
+        tokio::select! {
+            result = server => result,
+            never = upkeep => never,
+        }
+    });
+    tracing::info!(%local_addr, "metrics endpoint listening");
+    Ok(MetricsServer { local_addr, stop: Some(stop), task: Some(task) })
+}
+
+async fn metrics_page(State(telemetry): State<Telemetry>) -> impl IntoResponse {
+    telemetry.run_upkeep();
+    ([(header::CONTENT_TYPE, CONTENT_TYPE)], telemetry.render())
+}

@@ -1,0 +1,25 @@
+//! `sparta check`: connect, read the chain's facts, print them as JSON. Exits non-zero with a clear
+//! message when a source is unreachable or answers in a shape it cannot read.
+
+use anyhow::Context;
+use sparta_chain::source::ChainSource;
+
+use crate::cli::CheckArgs;
+use crate::config::Config;
+
+pub async fn main(args: CheckArgs) -> anyhow::Result<()> {
+    let (node_url, l1_url) = match (&args.config, args.node_url, args.l1_url) {
+        (Some(path), _, _) => {
+            let config = Config::load(path)?;
+            (config.chain.node_url, config.chain.l1_url)
+        }
+        (None, Some(node), Some(l1)) => (node, l1),
+        _ => anyhow::bail!("give --node-url and --l1-url, or --config"),
+    };
+    let mut source = ChainSource::connect(&node_url, &l1_url)
+        .await
+        .with_context(|| format!("cannot connect (node {node_url}, L1 {l1_url})"))?;
+    let facts = source.chain_facts().await.context("cannot read the chain's facts")?;
+    println!("{}", serde_json::to_string_pretty(&facts)?);
+    Ok(())
+}

@@ -1,0 +1,120 @@
+//! The command-line surface.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "sparta", version, about = "Monitoring engine for Aztec network validators")]
+pub struct Cli {
+    /// Log as JSON lines (for log shippers) instead of human-readable text.
+    #[arg(long, global = true)]
+    pub log_json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the whole pipeline against a simulated network on this machine (no accounts, no cloud).
+    Devnet(DevnetCommand),
+    /// Run against a real network, as configured in a TOML file.
+    Run {
+        #[arg(long, short, default_value = "sparta.toml")]
+        config: PathBuf,
+    },
+    /// Connect to a node and an L1 endpoint and print the chain's facts as JSON.
+    Check(CheckArgs),
+    /// Configuration helpers.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate a config file and print every problem found.
+    Check {
+        #[arg(long, short, default_value = "sparta.toml")]
+        config: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct DevnetCommand {
+    #[command(subcommand)]
+    pub serve: Option<DevnetServe>,
+    #[command(flatten)]
+    pub network: NetworkArgs,
+    /// Where the devnet keeps its store and network parameters (a rerun resumes from here).
+    #[arg(long, default_value = ".sparta/devnet")]
+    pub data_dir: PathBuf,
+    /// Start over: delete the data directory first.
+    #[arg(long)]
+    pub fresh: bool,
+    /// Prometheus endpoint address.
+    #[arg(long, default_value = "127.0.0.1:9464")]
+    pub metrics_addr: SocketAddr,
+    /// Stop by itself after this long (e.g. 30s, 5m).
+    #[arg(long = "for", value_parser = humantime::parse_duration)]
+    pub run_for: Option<Duration>,
+    /// Print Discord actions as JSON lines.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DevnetServe {
+    /// Only serve the simulated network (node + L1 JSON-RPC), for `sparta run` or `sparta check`.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub network: NetworkArgs,
+    /// Aztec node JSON-RPC address.
+    #[arg(long, default_value = "127.0.0.1:18080")]
+    pub node_addr: SocketAddr,
+    /// Ethereum JSON-RPC address.
+    #[arg(long, default_value = "127.0.0.1:18545")]
+    pub l1_addr: SocketAddr,
+    /// Stop by itself after this long.
+    #[arg(long = "for", value_parser = humantime::parse_duration)]
+    pub run_for: Option<Duration>,
+}
+
+/// The simulated network's shape.
+#[derive(Clone, Debug, Args)]
+pub struct NetworkArgs {
+    #[arg(long, default_value_t = 200)]
+    pub validators: usize,
+    #[arg(long, default_value_t = 48)]
+    pub committee: usize,
+    #[arg(long, default_value_t = 32)]
+    pub epoch_slots: u64,
+    #[arg(long, default_value_t = 2)]
+    pub slot_seconds: u64,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Serve v2-shaped node responses (block statuses, string slots) instead of v4.
+    #[arg(long)]
+    pub v2: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Aztec node JSON-RPC URL.
+    #[arg(long, required_unless_present = "config")]
+    pub node_url: Option<String>,
+    /// Ethereum JSON-RPC URL.
+    #[arg(long, required_unless_present = "config")]
+    pub l1_url: Option<String>,
+    /// Take the URLs from a config file instead.
+    #[arg(long, short)]
+    pub config: Option<PathBuf>,
+}

@@ -1,0 +1,182 @@
+//! The `sparta run` config file (TOML). Unknown keys are errors; `validate` lists every problem at once.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+use sparta_actors::EngineConfig;
+use sparta_core::Address;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub chain: ChainConfig,
+    #[serde(default)]
+    pub store: StoreConfig,
+    #[serde(default)]
+    pub metrics: MetricsConfig,
+    #[serde(default)]
+    pub engine: EngineConfig,
+    #[serde(default)]
+    pub discord: DiscordConfig,
+    /// Operator ↔ validator links known up front (more are added by `/verify` later).
+    #[serde(default)]
+    pub links: Vec<LinkConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainConfig {
+    /// Aztec node JSON-RPC URL (public port).
+    pub node_url: String,
+    /// Ethereum JSON-RPC URL; the rollup is resolved through the Registry the node reports.
+    pub l1_url: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// The embedded store's file.
+    pub path: PathBuf,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self { path: PathBuf::from("sparta.redb") }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Prometheus endpoint (`GET /metrics`).
+    pub listen: SocketAddr,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self { listen: SocketAddr::from(([127, 0, 0, 1], 9464)) }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiscordConfig {
+    /// Print Discord actions as JSON lines on the console sink.
+    pub console_json: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkConfig {
+    pub operator: String,
+    pub validator: Address,
+}
+
+impl Config {
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config {}", path.display()))?;
+        let config: Config =
+            toml::from_str(&text).with_context(|| format!("config {} is not valid", path.display()))?;
+        let problems = config.validate();
+        if !problems.is_empty() {
+            bail!(
+                "config {} has {} problem(s):\n  - {}",
+                path.display(),
+                problems.len(),
+                problems.join("\n  - ")
+            );
+        }
+        Ok(config)
+    }
+
+    /// Every problem found, each naming the key.
+    pub fn validate(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        for (key, url) in [("chain.node_url", &self.chain.node_url), ("chain.l1_url", &self.chain.l1_url)] {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                problems.push(format!("{key} must be an http:// or https:// URL, got {url:?}"));
+            }
+        }
+        let e = &self.engine;
+        if e.trackers == 0 || e.trackers > 64 {
+            problems.push(format!("engine.trackers must be between 1 and 64, got {}", e.trackers));
+        }
+        if e.batch_slots == 0 {
+            problems.push("engine.batch_slots must be at least 1".into());
+        }
+        if e.monitor.slot_window == 0 {
+            problems.push("engine.monitor.slot_window must be at least 1".into());
+        }
+        for (key, v) in [
+            ("engine.roles.max_attestation_miss_rate", e.roles.max_attestation_miss_rate),
+            ("engine.roles.max_proposal_miss_rate", e.roles.max_proposal_miss_rate),
+            ("engine.roles.hysteresis", e.roles.hysteresis),
+            ("engine.alerts.miss_rate_threshold", e.alerts.miss_rate_threshold),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                problems.push(format!("{key} must be between 0 and 1, got {v}"));
+            }
+        }
+        if e.roles.role.trim().is_empty() {
+            problems.push("engine.roles.role must name a role".into());
+        }
+        if e.call_timeout_ms == 0 {
+            problems.push("engine.call_timeout_ms must be positive".into());
+        }
+        problems
+    }
+}
+
+/// `sparta config check`.
+pub fn check(path: &Path) -> anyhow::Result<()> {
+    let config = Config::load(path)?;
+    println!(
+        "config {} is valid: node {}, L1 {}, store {}, metrics on {}",
+        path.display(),
+        config.chain.node_url,
+        config.chain.l1_url,
+        config.store.path.display(),
+        config.metrics.listen
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> anyhow::Result<Config> {
+        Ok(toml::from_str(text)?)
+    }
+
+    #[test]
+    fn a_minimal_config_is_valid() {
+        let c = parse("[chain]\nnode_url = \"http://127.0.0.1:8080\"\nl1_url = \"https://l1.example\"\n")
+            .unwrap();
+        assert!(c.validate().is_empty(), "{:?}", c.validate());
+        assert_eq!(c.engine.trackers, EngineConfig::default().trackers);
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let err =
+            parse("[chain]\nnode_url = \"http://a\"\nl1_url = \"http://b\"\nnode_ulr = \"x\"\n").unwrap_err();
+        assert!(err.to_string().contains("node_ulr"), "{err}");
+    }
+
+    #[test]
+    fn every_problem_is_listed() {
+        let c = parse(
+            "[chain]\nnode_url = \"ftp://a\"\nl1_url = \"b\"\n[engine]\ntrackers = 0\n[engine.alerts]\nmiss_rate_threshold = 2.0\n",
+        )
+        .unwrap();
+        let problems = c.validate();
+        assert_eq!(problems.len(), 4, "{problems:?}");
+        assert!(problems.iter().any(|p| p.contains("chain.node_url")));
+        assert!(problems.iter().any(|p| p.contains("engine.trackers")));
+        assert!(problems.iter().any(|p| p.contains("miss_rate_threshold")));
+    }
+}

@@ -1,0 +1,184 @@
+//! `sparta devnet`: a simulated network on loopback, followed by the real engine through the same
+//! JSON-RPC code paths as production, with the embedded store, the Prometheus endpoint and the
+//! console Discord sink. `sparta devnet serve` runs only the simulated network.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+use sparta_actors::EngineConfig;
+use sparta_core::{ChainTiming, SlotClock, SystemSlotClock};
+use sparta_devnet::{Devnet, DevnetConfig, ListenAddrs, ProtocolVersion};
+use sparta_store::Link;
+
+use crate::cli::{DevnetCommand, DevnetServe, NetworkArgs, ServeArgs};
+use crate::run::{self, StartOptions};
+
+/// What makes a devnet the same network across runs (kept in the data directory).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct DevnetParams {
+    validators: usize,
+    committee: usize,
+    epoch_slots: u64,
+    slot_seconds: u64,
+    seed: u64,
+    v2: bool,
+    genesis_time_s: u64,
+}
+
+impl DevnetParams {
+    fn new(args: &NetworkArgs, genesis_time_s: u64) -> Self {
+        Self {
+            validators: args.validators,
+            committee: args.committee,
+            epoch_slots: args.epoch_slots,
+            slot_seconds: args.slot_seconds,
+            seed: args.seed,
+            v2: args.v2,
+            genesis_time_s,
+        }
+    }
+
+    fn config(&self) -> DevnetConfig {
+        DevnetConfig {
+            validators: self.validators,
+            committee_size: self.committee,
+            epoch_slots: self.epoch_slots,
+            slot_seconds: self.slot_seconds,
+            seed: self.seed,
+            genesis_time_s: self.genesis_time_s,
+            version: if self.v2 { ProtocolVersion::V2 } else { ProtocolVersion::V4 },
+            ..DevnetConfig::default()
+        }
+    }
+
+    fn timing(&self) -> ChainTiming {
+        ChainTiming {
+            genesis_time_s: self.genesis_time_s,
+            slot_duration_s: self.slot_seconds,
+            epoch_duration_slots: self.epoch_slots,
+        }
+    }
+
+    /// The stored network, or a new one starting now. A different shape is refused, not mixed.
+    fn load_or_create(dir: &Path, args: &NetworkArgs) -> anyhow::Result<Self> {
+        let path = dir.join("network.json");
+        let fresh = Self::new(args, now_s());
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            let stored: Self = serde_json::from_str(&text)
+                .with_context(|| format!("{} is corrupt; pass --fresh to start over", path.display()))?;
+            if (Self { genesis_time_s: stored.genesis_time_s, ..fresh.clone() }) != stored {
+                bail!(
+                    "{} holds a different devnet ({stored:?}); pass --fresh to start over or use another --data-dir",
+                    dir.display()
+                );
+            }
+            return Ok(stored);
+        }
+        std::fs::write(&path, serde_json::to_string_pretty(&fresh)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(fresh)
+    }
+}
+
+fn now_s() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
+}
+
+fn validate(args: &NetworkArgs) -> anyhow::Result<()> {
+    if args.validators == 0 || args.committee == 0 || args.epoch_slots == 0 || args.slot_seconds == 0 {
+        bail!("--validators, --committee, --epoch-slots and --slot-seconds must all be positive");
+    }
+    if args.committee > args.validators {
+        bail!("--committee ({}) cannot exceed --validators ({})", args.committee, args.validators);
+    }
+    Ok(())
+}
+
+pub async fn main(args: DevnetCommand) -> anyhow::Result<()> {
+    if let Some(DevnetServe::Serve(serve)) = args.serve {
+        return serve_only(serve).await;
+    }
+    validate(&args.network)?;
+    if args.fresh && args.data_dir.exists() {
+        std::fs::remove_dir_all(&args.data_dir)
+            .with_context(|| format!("cannot remove {}", args.data_dir.display()))?;
+    }
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("cannot create {}", args.data_dir.display()))?;
+    let params = DevnetParams::load_or_create(&args.data_dir, &args.network)?;
+    let clock: Arc<dyn SlotClock> = Arc::new(SystemSlotClock::new(params.timing()));
+    let devnet = Devnet::start(params.config(), clock).await.context("cannot start the devnet")?;
+    println!(
+        "devnet: {} validators, committee {}, {}-slot epochs, {} s slots, seed {} — node {} · L1 {}",
+        params.validators,
+        params.committee,
+        params.epoch_slots,
+        params.slot_seconds,
+        params.seed,
+        devnet.node_url,
+        devnet.l1_url
+    );
+    let links = demo_links(&devnet);
+    for (validator, profile) in devnet.network.scripted() {
+        println!("  scripted validator {validator:#x}: {profile}");
+    }
+
+    let engine = EngineConfig { name: "devnet".into(), ..EngineConfig::default() };
+    let running = run::start(StartOptions {
+        node_url: devnet.node_url.clone(),
+        l1_url: devnet.l1_url.clone(),
+        store_path: args.data_dir.join("sparta.redb"),
+        metrics_addr: args.metrics_addr,
+        engine,
+        links,
+        console_json: args.json,
+    })
+    .await?;
+    let outcome = run::until_stopped(running, args.run_for).await;
+    devnet.shutdown().await;
+    outcome
+}
+
+/// Operators for the demo: one per scripted validator, and one for every tenth other validator,
+/// so roles and DMs have someone to go to.
+fn demo_links(devnet: &sparta_devnet::RunningDevnet) -> Vec<Link> {
+    let scripted = devnet.network.scripted().into_iter().map(|(v, _)| v);
+    let others = devnet
+        .network
+        .validators()
+        .iter()
+        .filter(|v| v.index >= sparta_devnet::SCRIPTED.len())
+        .map(|v| v.address)
+        .step_by(10);
+    scripted
+        .chain(others)
+        .enumerate()
+        .map(|(i, validator)| Link { operator: format!("operator-{:03}", i + 1), validator })
+        .collect()
+}
+
+async fn serve_only(args: ServeArgs) -> anyhow::Result<()> {
+    validate(&args.network)?;
+    let params = DevnetParams::new(&args.network, now_s());
+    let clock: Arc<dyn SlotClock> = Arc::new(SystemSlotClock::new(params.timing()));
+    let listen = ListenAddrs { node: args.node_addr, l1: args.l1_addr };
+    let devnet = Devnet::start_on(params.config(), clock, listen).await.context("cannot start the devnet")?;
+    println!("node: {}", devnet.node_url);
+    println!("l1: {}", devnet.l1_url);
+    println!("registry: {:#x}", devnet.registry_address);
+    let deadline = async {
+        match args.run_for {
+            Some(d) => tokio::time::sleep(d).await,
+            None => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = deadline => {}
+    }
+    devnet.shutdown().await;
+    Ok(())
+}

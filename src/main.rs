@@ -1,0 +1,45 @@
+//! `sparta`: the command line. Wiring only; the engine lives in the workspace crates.
+
+mod check;
+mod cli;
+mod config;
+mod devnet;
+mod logging;
+mod run;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command, ConfigCommand};
+
+fn main() -> ExitCode {
+    // Two TLS backends are linked (aws-lc-rs and ring); rustls needs the process default chosen.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let cli = Cli::parse();
+    logging::init(cli.log_json);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Devnet(args) => devnet::main(args).await,
+            Command::Run { config } => run::main(&config).await,
+            Command::Check(args) => check::main(args).await,
+            Command::Config { command: ConfigCommand::Check { config } } => config::check(&config),
+        }
+    });
+    // Don't wait for lingering tasks (HTTP keep-alives, timers) on the way out.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! Starting the engine against a node + L1 endpoint (shared by `run` and `devnet`), and waiting
+//! for it to stop.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use sparta_actors::{Engine, EngineConfig, EngineContext};
+use sparta_bot::ConsoleSink;
+use sparta_chain::source::ChainSource;
+use sparta_core::{SlotClock, SystemSlotClock};
+use sparta_store::{EmbeddedStore, Link, NetworkIdentity, Store};
+use tracing::info;
+
+use crate::config::Config;
+
+pub struct StartOptions {
+    pub node_url: String,
+    pub l1_url: String,
+    pub store_path: PathBuf,
+    pub metrics_addr: SocketAddr,
+    pub engine: EngineConfig,
+    pub links: Vec<Link>,
+    pub console_json: bool,
+}
+
+pub struct Running {
+    pub engine: Engine,
+    pub metrics: sparta_telemetry::MetricsServer,
+}
+
+pub async fn start(options: StartOptions) -> anyhow::Result<Running> {
+    let telemetry = sparta_telemetry::install().context("cannot install the metrics recorder")?;
+    let metrics = sparta_telemetry::serve(telemetry, options.metrics_addr)
+        .await
+        .with_context(|| format!("cannot serve metrics on {}", options.metrics_addr))?;
+    println!("metrics: http://{}/metrics", metrics.local_addr());
+
+    let mut source = ChainSource::connect(&options.node_url, &options.l1_url).await.with_context(|| {
+        format!("cannot follow the chain (node {}, L1 {})", options.node_url, options.l1_url)
+    })?;
+    let facts = source.chain_facts().await.context("cannot read the chain's facts")?;
+    let identity = NetworkIdentity { chain_id: facts.chain_id, rollup: facts.rollup, timing: facts.timing };
+
+    let store = open_store(&options.store_path)?;
+    store.check_identity(&identity).await?;
+    for link in &options.links {
+        store.link(link).await?;
+    }
+    match store.checkpoint().await? {
+        Some(slot) => println!("resuming from stored slot {slot} ({})", options.store_path.display()),
+        None => println!("fresh store at {}: starting at the chain's window", options.store_path.display()),
+    }
+    info!(rollup = %identity.rollup, chain_id = identity.chain_id, "following the rollup");
+
+    let clock: Arc<dyn SlotClock> = Arc::new(SystemSlotClock::new(identity.timing));
+    let sink = Arc::new(ConsoleSink::new(options.console_json));
+    let ctx = EngineContext::new(options.engine, store, sink, clock, source);
+    let engine = Engine::start(ctx).await?;
+    Ok(Running { engine, metrics })
+}
+
+fn open_store(path: &Path) -> anyhow::Result<Arc<dyn Store>> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    Ok(Arc::new(EmbeddedStore::open(path)?))
+}
+
+/// Runs until Ctrl-C / SIGTERM, the optional deadline, or the engine stopping by itself (an error).
+pub async fn until_stopped(mut running: Running, run_for: Option<Duration>) -> anyhow::Result<()> {
+    let deadline = async {
+        match run_for {
+            Some(d) => tokio::time::sleep(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    let outcome = tokio::select! {
+        _ = shutdown_signal() => { println!("stopping (signal)"); Ok(()) }
+        _ = deadline => { println!("stopping (--for elapsed)"); Ok(()) }
+        _ = running.engine.stopped() => Err(anyhow::anyhow!("the engine stopped: too many actor restarts (see the log)")),
+    };
+    if let Ok(status) = running.engine.status().await {
+        println!(
+            "stopped at slot {} with {} validators tracked",
+            status.checkpoint.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
+            status.validators
+        );
+    }
+    running.engine.stop().await;
+    let _ = running.metrics.shutdown().await;
+    outcome
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// `sparta run --config FILE`.
+pub async fn main(config_path: &Path) -> anyhow::Result<()> {
+    let config = Config::load(config_path)?;
+    if config.engine.trackers == 0 {
+        bail!("engine.trackers must be at least 1");
+    }
+    let running = start(StartOptions {
+        node_url: config.chain.node_url,
+        l1_url: config.chain.l1_url,
+        store_path: config.store.path,
+        metrics_addr: config.metrics.listen,
+        engine: config.engine,
+        links: config
+            .links
+            .into_iter()
+            .map(|l| Link { operator: l.operator, validator: l.validator })
+            .collect(),
+        console_json: config.discord.console_json,
+    })
+    .await?;
+    until_stopped(running, None).await
+}

@@ -1,0 +1,4 @@
+//! The `sparta` binary as a user runs it: devnet, devnet serve, check, config check.
+
+mod cli;
+mod process;
