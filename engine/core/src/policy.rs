@@ -211,9 +211,13 @@ mod tests {
     #[test]
     fn the_rate_rule_needs_the_minimum_sample() {
         let p = AlertPolicy::default();
-        assert_eq!(p.evaluate(&stats(3, 7, 0, (0, 0, 0)), Slot(1)), AlertVerdict::Healthy, "7 < min sample");
-        assert!(matches!(p.evaluate(&stats(3, 8, 0, (0, 0, 0)), Slot(1)), AlertVerdict::Breach { .. }));
-        assert_eq!(p.evaluate(&stats(2, 10, 0, (0, 0, 0)), Slot(1)), AlertVerdict::Healthy, "exactly 20%");
+        assert_eq!(
+            p.evaluate(&stats(6, 15, 0, (0, 0, 0)), Slot(1)),
+            AlertVerdict::Healthy,
+            "15 < min sample"
+        );
+        assert!(matches!(p.evaluate(&stats(6, 16, 0, (0, 0, 0)), Slot(1)), AlertVerdict::Breach { .. }));
+        assert_eq!(p.evaluate(&stats(4, 20, 0, (0, 0, 0)), Slot(1)), AlertVerdict::Healthy, "exactly 20%");
     }
 
     #[test]

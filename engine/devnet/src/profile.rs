@@ -103,6 +103,18 @@ impl Profile {
     }
 }
 
+impl std::fmt::Display for Profile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Profile::Reliable => write!(f, "reliable"),
+            Profile::Flaky { miss_pct } => write!(f, "flaky ({miss_pct}% misses)"),
+            Profile::GoesOffline { from_slot } => write!(f, "goes offline at slot {from_slot}"),
+            Profile::Slashed { at_slot } => write!(f, "gets slashed at slot {at_slot}"),
+            Profile::Exits { at_slot } => write!(f, "exits at slot {at_slot}"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,17 +135,5 @@ mod tests {
         assert_eq!(p.miss_pct_at(Slot(19)), 0);
         assert_eq!(p.miss_pct_at(Slot(20)), 100);
         assert_eq!(Profile::GoesOffline { from_slot: Slot(6) }.miss_pct_at(Slot(5)), 0);
-    }
-}
-
-impl std::fmt::Display for Profile {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Profile::Reliable => write!(f, "reliable"),
-            Profile::Flaky { miss_pct } => write!(f, "flaky ({miss_pct}% misses)"),
-            Profile::GoesOffline { from_slot } => write!(f, "goes offline at slot {from_slot}"),
-            Profile::Slashed { at_slot } => write!(f, "gets slashed at slot {at_slot}"),
-            Profile::Exits { at_slot } => write!(f, "exits at slot {at_slot}"),
-        }
     }
 }
