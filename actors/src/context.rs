@@ -89,6 +89,9 @@ impl EngineContext {
         clock: Arc<dyn SlotClock>,
         source: ChainSource,
     ) -> Arc<Self> {
+        let mut config = config;
+        // Epoch boundaries are the chain's, whatever the config file says.
+        config.monitor.epoch_duration_slots = clock.timing().epoch_duration_slots;
         let names = Names::new(&config.name);
         Arc::new(Self { config, names, store, sink, clock, source: Mutex::new(source) })
     }

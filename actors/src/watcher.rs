@@ -135,10 +135,28 @@ async fn poll(state: &mut WatcherState) -> Result<Progress, ActorProcessingErr> 
         .record(started.elapsed().as_secs_f64());
     state.next_slot = Some(last.next());
     record_progress(&ctx, &batch);
+    trim_history(&ctx, &batch).await?;
 
     fan_out(&ctx, Arc::new(batch));
     deliver_events(&ctx, events).await?;
     Ok(if last < safe { Progress::MoreToRead } else { Progress::CaughtUp })
+}
+
+/// Keeps the stored history bounded: what a rebuilding tracker needs (the window plus the
+/// per-epoch trend), trimmed once an epoch.
+async fn trim_history(ctx: &EngineContext, batch: &[SlotFacts]) -> Result<(), ActorProcessingErr> {
+    let timing = ctx.clock.timing();
+    let Some(epoch_end) = batch.iter().rev().find(|f| timing.is_last_slot_of_epoch(f.slot)) else {
+        return Ok(());
+    };
+    let monitor = &ctx.config.monitor;
+    let keep = monitor.slot_window + monitor.epoch_duration_slots * monitor.epoch_history as u64;
+    let before = Slot(epoch_end.slot.0.saturating_sub(keep));
+    if before.0 > 0 {
+        let removed = ctx.store.trim_history(before).await?;
+        debug!(removed, before = %before, "trimmed slot history");
+    }
+    Ok(())
 }
 
 fn fan_out(ctx: &EngineContext, batch: Arc<Vec<SlotFacts>>) {

@@ -95,6 +95,12 @@ fn check_prints_the_facts_of_a_served_devnet() {
     let facts: serde_json::Value = serde_json::from_str(&check.output()[json_start..]).expect("valid JSON");
     assert_eq!(facts["chain_id"], 31337, "{facts}");
     assert!(facts["timing"]["slot_duration_s"].as_u64().is_some(), "{facts}");
+
+    // An endpoint that answers, but not as an Aztec node (here: the L1 server), is refused clearly.
+    let mut wrong = sparta(&["check", "--node-url", &l1, "--l1-url", &l1], dir.path());
+    let (status, _) = wrong.wait_exit(MINUTE);
+    assert!(!status.success());
+    assert!(wrong.output().contains("node_getNodeInfo"), "{}", wrong.output());
 }
 
 #[test]

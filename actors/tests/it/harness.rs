@@ -10,7 +10,7 @@ use sparta_bot::{DiscordAction, DiscordSink, SinkError};
 use sparta_chain::node::NodeClient;
 use sparta_chain::source::ChainSource;
 use sparta_core::{ManualSlotClock, Slot, SlotClock};
-use sparta_devnet::{Devnet, DevnetConfig, RunningDevnet};
+use sparta_devnet::{Devnet, DevnetConfig, ListenAddrs, RunningDevnet};
 use sparta_store::{EmbeddedStore, Link, Store};
 
 /// Records every action delivered, in order.
@@ -35,7 +35,8 @@ impl RecordingSink {
 
 pub struct Harness {
     pub clock: ManualSlotClock,
-    pub devnet: RunningDevnet,
+    devnet: Option<RunningDevnet>,
+    devnet_config: DevnetConfig,
     pub store: Arc<dyn Store>,
     pub sink: Arc<RecordingSink>,
     _dir: tempfile::TempDir,
@@ -63,7 +64,7 @@ impl Harness {
             epoch_duration_slots: config.epoch_slots,
         };
         let clock = ManualSlotClock::at_slot(timing, Slot(0));
-        let devnet = Devnet::start(config, Arc::new(clock.clone())).await.expect("devnet starts");
+        let devnet = Devnet::start(config.clone(), Arc::new(clock.clone())).await.expect("devnet starts");
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(EmbeddedStore::open(&dir.path().join("sparta.redb")).unwrap());
         // Every scripted validator has an operator; so does every fourth other validator.
@@ -78,7 +79,36 @@ impl Harness {
         for (i, validator) in scripted.chain(others).enumerate() {
             store.link(&Link { operator: format!("op-{i}"), validator }).await.unwrap();
         }
-        Self { clock, devnet, store, sink: Arc::new(RecordingSink::default()), _dir: dir, engines: 0 }
+        Self {
+            clock,
+            devnet: Some(devnet),
+            devnet_config: config,
+            store,
+            sink: Arc::new(RecordingSink::default()),
+            _dir: dir,
+            engines: 0,
+        }
+    }
+
+    pub fn devnet(&self) -> &RunningDevnet {
+        self.devnet.as_ref().expect("the devnet is up")
+    }
+
+    /// Stops the devnet's node and L1 servers (a dead network, as far as the engine can tell).
+    pub async fn stop_devnet(&mut self) -> ListenAddrs {
+        let devnet = self.devnet.take().expect("the devnet is up");
+        let addr = |url: &str| url.trim_start_matches("http://").trim_end_matches('/').parse().unwrap();
+        let addrs = ListenAddrs { node: addr(&devnet.node_url), l1: addr(&devnet.l1_url) };
+        devnet.shutdown().await;
+        addrs
+    }
+
+    /// Brings the same network back on the same addresses.
+    pub async fn restart_devnet(&mut self, addrs: ListenAddrs) {
+        let clock = Arc::new(self.clock.clone());
+        let devnet =
+            Devnet::start_on(self.devnet_config.clone(), clock, addrs).await.expect("devnet restarts");
+        self.devnet = Some(devnet);
     }
 
     pub fn engine_config(&self) -> EngineConfig {
@@ -98,8 +128,9 @@ impl Harness {
     pub async fn start_engine_with(&mut self, mut config: EngineConfig) -> Engine {
         self.engines += 1;
         config.name = format!("engine-{}", self.engines);
-        let source =
-            ChainSource::connect(&self.devnet.node_url, &self.devnet.l1_url).await.expect("source connects");
+        let source = ChainSource::connect(&self.devnet().node_url, &self.devnet().l1_url)
+            .await
+            .expect("source connects");
         let clock: Arc<dyn SlotClock> = Arc::new(self.clock.clone());
         let ctx = EngineContext::new(config, self.store.clone(), self.sink.clone(), clock, source);
         Engine::start(ctx).await.expect("engine starts")
@@ -146,7 +177,7 @@ impl Harness {
     }
 
     pub fn node(&self) -> NodeClient {
-        NodeClient::new(&self.devnet.node_url).unwrap()
+        NodeClient::new(&self.devnet().node_url).unwrap()
     }
 
     /// How many times each action was delivered (by kind, user/channel and role/content).

@@ -24,7 +24,7 @@ async fn assert_engine_equals_node(h: &Harness, engine: &sparta_actors::Engine) 
 }
 
 fn operator_of(h: &Harness, validator: Address) -> String {
-    let scripted = h.devnet.network.scripted();
+    let scripted = h.devnet().network.scripted();
     let i = scripted.iter().position(|(v, _)| *v == validator).expect("scripted validator");
     format!("op-{i}")
 }
@@ -49,7 +49,7 @@ async fn stats_equal_the_node_and_each_profile_gets_its_decision() {
         alerts.iter().any(|a| a.subject == format!("validator:{v:#x}") && a.kind == kind)
     };
 
-    for (validator, profile) in h.devnet.network.scripted() {
+    for (validator, profile) in h.devnet().network.scripted() {
         let stats = engine.validator(validator).await.unwrap().expect("tracked").stats;
         let user = operator_of(&h, validator);
         match profile {
@@ -103,5 +103,22 @@ async fn a_restart_resumes_from_the_checkpoint_and_repeats_nothing() {
         assert_eq!(count, 1, "delivered {count} times: {action}");
     }
     assert!(h.sink.actions().len() >= before);
+    engine.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stored_history_stays_bounded_by_the_window() {
+    let mut h = Harness::new().await;
+    let mut config = h.engine_config();
+    config.monitor.slot_window = 8;
+    config.monitor.epoch_history = 2;
+    let engine = h.start_engine_with(config).await;
+    h.advance_to(66);
+    h.wait_for_checkpoint(64).await;
+    let kept = h.store.slot_history(sparta_core::Slot(0)).await.unwrap();
+    // window 8 + 2 epochs of 8 slots, trimmed at the last epoch end (slot 63), plus what came after it.
+    let first = kept.first().unwrap().slot.0;
+    assert_eq!(first, 63 - 24, "history should start where the trim left it");
+    assert!(kept.len() <= 24 + 8 + 2, "kept {} slots", kept.len());
     engine.stop().await;
 }
