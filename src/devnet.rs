@@ -121,7 +121,12 @@ pub async fn main(args: DevnetCommand) -> anyhow::Result<()> {
         devnet.node_url,
         devnet.l1_url
     );
-    let links = demo_links(&devnet);
+    let links = devnet
+        .network
+        .demo_operators(10)
+        .into_iter()
+        .map(|(operator, validator)| Link { operator, validator })
+        .collect();
     for (validator, profile) in devnet.network.scripted() {
         println!("  scripted validator {validator:#x}: {profile}");
     }
@@ -140,24 +145,6 @@ pub async fn main(args: DevnetCommand) -> anyhow::Result<()> {
     let outcome = run::until_stopped(running, args.run_for).await;
     devnet.shutdown().await;
     outcome
-}
-
-/// Operators for the demo: one per scripted validator, and one for every tenth other validator,
-/// so roles and DMs have someone to go to.
-fn demo_links(devnet: &sparta_devnet::RunningDevnet) -> Vec<Link> {
-    let scripted = devnet.network.scripted().into_iter().map(|(v, _)| v);
-    let others = devnet
-        .network
-        .validators()
-        .iter()
-        .filter(|v| v.index >= sparta_devnet::SCRIPTED.len())
-        .map(|v| v.address)
-        .step_by(10);
-    scripted
-        .chain(others)
-        .enumerate()
-        .map(|(i, validator)| Link { operator: format!("operator-{:03}", i + 1), validator })
-        .collect()
 }
 
 async fn serve_only(args: ServeArgs) -> anyhow::Result<()> {

@@ -68,16 +68,8 @@ impl Harness {
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(EmbeddedStore::open(&dir.path().join("sparta.redb")).unwrap());
         // Every scripted validator has an operator; so does every fourth other validator.
-        let scripted = devnet.network.scripted().into_iter().map(|(v, _)| v);
-        let others = devnet
-            .network
-            .validators()
-            .iter()
-            .filter(|v| v.index >= sparta_devnet::SCRIPTED.len())
-            .map(|v| v.address)
-            .step_by(4);
-        for (i, validator) in scripted.chain(others).enumerate() {
-            store.link(&Link { operator: format!("op-{i}"), validator }).await.unwrap();
+        for (operator, validator) in devnet.network.demo_operators(4) {
+            store.link(&Link { operator, validator }).await.unwrap();
         }
         Self {
             clock,

@@ -26,7 +26,7 @@ async fn assert_engine_equals_node(h: &Harness, engine: &sparta_actors::Engine) 
 fn operator_of(h: &Harness, validator: Address) -> String {
     let scripted = h.devnet().network.scripted();
     let i = scripted.iter().position(|(v, _)| *v == validator).expect("scripted validator");
-    format!("op-{i}")
+    format!("operator-{:03}", i + 1)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

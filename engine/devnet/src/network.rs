@@ -202,6 +202,18 @@ impl Network {
         self.validators.iter().take(SCRIPTED.len()).map(|v| (v.address, v.profile)).collect()
     }
 
+    /// Demo operators, so roles and DMs have someone to go to: `(operator-NNN, validator)` for every
+    /// scripted validator (operator-001 … in scripted order), then for every `nth` other validator.
+    pub fn demo_operators(&self, nth: usize) -> Vec<(String, Address)> {
+        let scripted = self.validators.iter().take(SCRIPTED.len());
+        let others = self.validators.iter().skip(SCRIPTED.len()).step_by(nth.max(1));
+        scripted
+            .chain(others)
+            .enumerate()
+            .map(|(i, v)| (format!("operator-{:03}", i + 1), v.address))
+            .collect()
+    }
+
     /// The epoch's committee in L1 order (pure: future epochs can be asked for too).
     pub fn committee(&self, epoch: Epoch) -> Arc<[Address]> {
         self.committee_in(&mut self.lock(), epoch)
