@@ -168,6 +168,20 @@ mod tests {
     }
 
     #[test]
+    fn nested_sections_override_only_what_they_name() {
+        let base = "[chain]\nnode_url = \"http://a\"\nl1_url = \"http://b\"\n";
+        let c = parse(&format!(
+            "{base}[engine.roles]\nmin_attestations = 8\n[engine.monitor]\nslot_window = 96\n"
+        ))
+        .unwrap();
+        assert_eq!(c.engine.roles.min_attestations, 8);
+        assert_eq!(c.engine.roles.role, "performant", "unnamed keys keep their defaults");
+        assert_eq!(c.engine.monitor.slot_window, 96);
+        let err = parse(&format!("{base}[engine.roles]\nmin_atestations = 8\n")).unwrap_err();
+        assert!(err.to_string().contains("min_atestations"), "{err}");
+    }
+
+    #[test]
     fn every_problem_is_listed() {
         let c = parse(
             "[chain]\nnode_url = \"ftp://a\"\nl1_url = \"b\"\n[engine]\ntrackers = 0\n[engine.alerts]\nmiss_rate_threshold = 2.0\n",
