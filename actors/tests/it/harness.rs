@@ -57,7 +57,10 @@ pub fn devnet_config() -> DevnetConfig {
 
 impl Harness {
     pub async fn new() -> Self {
-        let config = devnet_config();
+        Self::with_devnet(devnet_config()).await
+    }
+
+    pub async fn with_devnet(config: DevnetConfig) -> Self {
         let timing = sparta_core::ChainTiming {
             genesis_time_s: config.genesis_time_s,
             slot_duration_s: config.slot_seconds,

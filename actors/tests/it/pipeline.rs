@@ -3,7 +3,7 @@
 
 use sparta_bot::DiscordAction;
 use sparta_core::{Address, ValidatorStats};
-use sparta_devnet::Profile;
+use sparta_devnet::{DevnetConfig, Profile, ProtocolVersion};
 
 use crate::harness::Harness;
 
@@ -120,5 +120,21 @@ async fn stored_history_stays_bounded_by_the_window() {
     let first = kept.first().unwrap().slot.0;
     assert_eq!(first, 63 - 24, "history should start where the trim left it");
     assert!(kept.len() <= 24 + 8 + 2, "kept {} slots", kept.len());
+    engine.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_v2_node_is_read_through_the_same_path() {
+    let config = DevnetConfig { version: ProtocolVersion::V2, ..crate::harness::devnet_config() };
+    let mut h = Harness::with_devnet(config).await;
+    let engine = h.start_engine().await;
+    h.advance_to(30);
+    h.wait_for_checkpoint(28).await;
+    assert_engine_equals_node(&h, &engine).await;
+    let slashed =
+        h.devnet().network.scripted().into_iter().find(|(_, p)| matches!(p, Profile::Slashed { .. }));
+    let (slashed, _) = slashed.expect("a scripted slash");
+    let alerts = engine.firing_alerts().await.unwrap();
+    assert!(alerts.iter().any(|a| a.subject == format!("validator:{slashed:#x}") && a.kind == "slashed"));
     engine.stop().await;
 }
