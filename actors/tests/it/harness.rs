@@ -175,6 +175,31 @@ impl Harness {
         NodeClient::new(&self.devnet().node_url).unwrap()
     }
 
+    /// Every validator's stats in the engine equal the node Sentinel's view (the simulator runs the
+    /// node's rules): nothing was dropped, doubled or computed differently.
+    #[track_caller]
+    pub fn assert_engine_equals_node<'a>(
+        &'a self,
+        engine: &'a Engine,
+    ) -> impl std::future::Future<Output = ()> + 'a {
+        let caller = std::panic::Location::caller();
+        async move {
+            let node = self.node().validators_stats().await.expect("node stats");
+            assert!(!node.stats.is_empty(), "{caller}: the node reports no validators");
+            for stats in node.stats.values() {
+                let expected = stats.to_core();
+                let report = engine.validator(expected.address).await.unwrap();
+                let actual = report
+                    .unwrap_or_else(|| panic!("{caller}: engine does not track {:#x}", expected.address));
+                assert_eq!(
+                    actual.stats, expected,
+                    "{caller}: stats of {:#x} differ from the node's",
+                    expected.address
+                );
+            }
+        }
+    }
+
     /// How many times each action was delivered (by kind, user/channel and role/content).
     pub fn delivery_counts(&self) -> BTreeMap<String, usize> {
         let mut counts = BTreeMap::new();

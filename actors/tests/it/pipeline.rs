@@ -2,26 +2,10 @@
 //! that resumes where it stopped without repeating a message.
 
 use sparta_bot::DiscordAction;
-use sparta_core::{Address, ValidatorStats};
+use sparta_core::Address;
 use sparta_devnet::{DevnetConfig, Profile, ProtocolVersion};
 
 use crate::harness::Harness;
-
-/// The node's Sentinel view of every validator (the simulator runs the node's rules).
-async fn node_stats(h: &Harness) -> Vec<ValidatorStats> {
-    let stats = h.node().validators_stats().await.expect("node stats");
-    stats.stats.values().map(|s| s.to_core()).collect()
-}
-
-async fn assert_engine_equals_node(h: &Harness, engine: &sparta_actors::Engine) {
-    let node = node_stats(h).await;
-    assert!(!node.is_empty(), "the node reports no validators");
-    for expected in node {
-        let report = engine.validator(expected.address).await.unwrap();
-        let actual = report.unwrap_or_else(|| panic!("engine does not track {:#x}", expected.address)).stats;
-        assert_eq!(actual, expected, "stats of {:#x} differ from the node's", expected.address);
-    }
-}
 
 fn operator_of(h: &Harness, validator: Address) -> String {
     let scripted = h.devnet().network.scripted();
@@ -35,7 +19,7 @@ async fn stats_equal_the_node_and_each_profile_gets_its_decision() {
     let engine = h.start_engine().await;
     h.advance_to(42);
     h.wait_for_checkpoint(40).await;
-    assert_engine_equals_node(&h, &engine).await;
+    h.assert_engine_equals_node(&engine).await;
 
     let roles = h
         .eventually("the slashed role", || async {
@@ -97,7 +81,7 @@ async fn a_restart_resumes_from_the_checkpoint_and_repeats_nothing() {
     h.wait_for_checkpoint(48).await;
     let status = engine.status().await.unwrap();
     assert!(status.checkpoint.unwrap() > checkpoint);
-    assert_engine_equals_node(&h, &engine).await;
+    h.assert_engine_equals_node(&engine).await;
 
     for (action, count) in h.delivery_counts() {
         assert_eq!(count, 1, "delivered {count} times: {action}");
@@ -130,7 +114,7 @@ async fn a_v2_node_is_read_through_the_same_path() {
     let engine = h.start_engine().await;
     h.advance_to(30);
     h.wait_for_checkpoint(28).await;
-    assert_engine_equals_node(&h, &engine).await;
+    h.assert_engine_equals_node(&engine).await;
     let slashed =
         h.devnet().network.scripted().into_iter().find(|(_, p)| matches!(p, Profile::Slashed { .. }));
     let (slashed, _) = slashed.expect("a scripted slash");

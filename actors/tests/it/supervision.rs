@@ -21,13 +21,7 @@ async fn crash_and_recover(kind: ChildKind) {
 
     h.advance_to(44);
     h.wait_for_checkpoint(42).await;
-    // Every validator's stats still equal the node's: nothing was dropped or applied twice.
-    let node = h.node().validators_stats().await.unwrap();
-    for stats in node.stats.values() {
-        let expected = stats.to_core();
-        let actual = engine.validator(expected.address).await.unwrap().expect("tracked").stats;
-        assert_eq!(actual, expected, "after a {kind} crash, {:#x} differs", expected.address);
-    }
+    h.assert_engine_equals_node(&engine).await;
     assert!(engine.is_running());
     engine.stop().await;
 }
@@ -62,11 +56,6 @@ async fn a_dead_network_is_retried_and_caught_up_without_a_gap() {
     let slots: Vec<u64> =
         h.store.slot_history(sparta_core::Slot(0)).await.unwrap().iter().map(|f| f.slot.0).collect();
     assert_eq!(slots, (0..=slots[slots.len() - 1]).collect::<Vec<_>>(), "processed slots have a gap");
-    let node = h.node().validators_stats().await.unwrap();
-    for stats in node.stats.values() {
-        let expected = stats.to_core();
-        let actual = engine.validator(expected.address).await.unwrap().expect("tracked").stats;
-        assert_eq!(actual, expected);
-    }
+    h.assert_engine_equals_node(&engine).await;
     engine.stop().await;
 }
