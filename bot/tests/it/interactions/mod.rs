@@ -1,0 +1,5 @@
+mod commands;
+mod definitions;
+mod endpoint;
+mod harness;
+mod schema;
