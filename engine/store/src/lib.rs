@@ -1,4 +1,5 @@
-//! Persistence for sparta: the [`Store`] contract and [`EmbeddedStore`], its single-file ACID backend.
+//! Persistence for sparta: the [`Store`] contract, [`EmbeddedStore`] (its single-file ACID backend) and
+//! [`DynamoStore`] (the same contract on DynamoDB).
 //!
 //! Backends are interchangeable behind `dyn Store`; [`conformance`] holds the behaviour every backend
 //! must show, written once and run against each of them.
@@ -9,11 +10,13 @@
 
 mod codec;
 pub mod conformance;
+pub mod dynamo;
 mod embedded;
 mod error;
 mod model;
 mod store;
 
+pub use dynamo::{DynamoConfig, DynamoStore};
 pub use embedded::EmbeddedStore;
 pub use error::{SCHEMA_VERSION, StoreError};
 pub use model::{AlertRecord, Link, NetworkIdentity, RoleState};

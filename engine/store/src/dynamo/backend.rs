@@ -1,0 +1,309 @@
+//! [`Store`] on DynamoDB: the same observable behaviour as the embedded backend.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use sparta_core::{Address, Slot, SlotFacts, ValidatorStats};
+
+use super::calls::{delete_request, put_request};
+use super::errors::{malformed, sdk_error};
+use super::items::{address_key, from_json, get_address, get_b, get_n, get_s, item, n, s, to_json};
+use super::slots::{TRANSACTION_LIMIT, check_ascending, committee_key, slot_key};
+use super::tables::*;
+use super::{DynamoStore, IDENTITY_ITEM, JSON, VALUE};
+use crate::codec;
+use crate::{AlertRecord, Link, NetworkIdentity, RoleState, Store, StoreError};
+
+fn cursor_item(name: &str) -> String {
+    format!("cursor#{name}")
+}
+
+impl DynamoStore {
+    /// The validators linked to `operator`, ordered by address, from the sparse `by_operator` index.
+    /// Index reads are eventually consistent: a link made a moment ago may not show yet.
+    pub async fn validators_of(&self, operator: &str) -> Result<Vec<Address>, StoreError> {
+        let table = &self.tables.validators;
+        let items = self
+            .collect_pages(table, "Query", |start| async move {
+                let out = self
+                    .client
+                    .query()
+                    .table_name(table)
+                    .index_name(BY_OPERATOR_INDEX)
+                    .key_condition_expression("#op = :op")
+                    .expression_attribute_names("#op", OPERATOR)
+                    .expression_attribute_values(":op", s(operator))
+                    .set_exclusive_start_key(start)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error(table, "Query", e))?;
+                Ok((out.items.unwrap_or_default(), out.last_evaluated_key))
+            })
+            .await?;
+        items.iter().map(|i| get_address(table, i, VALIDATORS_PK)).collect()
+    }
+}
+
+#[async_trait]
+impl Store for DynamoStore {
+    async fn check_identity(&self, id: &NetworkIdentity) -> Result<(), StoreError> {
+        self.timed("check_identity", async {
+            let table = &self.tables.meta;
+            // Two rounds: if another writer wins the first-start race, its identity is read and compared.
+            for _ in 0..2 {
+                if let Some(stored) = self.meta_item(IDENTITY_ITEM).await? {
+                    let stored: NetworkIdentity = from_json(table, &stored, JSON)?;
+                    if stored != *id {
+                        return Err(StoreError::IdentityMismatch {
+                            stored: Box::new(stored),
+                            configured: Box::new(id.clone()),
+                        });
+                    }
+                    return Ok(());
+                }
+                let written = self
+                    .client
+                    .put_item()
+                    .table_name(table)
+                    .set_item(Some(item([(META_PK, s(IDENTITY_ITEM)), (JSON, to_json(id)?)])))
+                    .condition_expression("attribute_not_exists(#name)")
+                    .expression_attribute_names("#name", META_PK)
+                    .send()
+                    .await;
+                match written {
+                    Ok(_) => return Ok(()),
+                    Err(e) if e.code() == Some("ConditionalCheckFailedException") => continue,
+                    Err(e) => return Err(sdk_error(table, "PutItem", e)),
+                }
+            }
+            Err(StoreError::Backend(format!("the identity in {table} vanished while it was being checked")))
+        })
+        .await
+    }
+
+    async fn checkpoint(&self) -> Result<Option<Slot>, StoreError> {
+        self.timed("checkpoint", self.read_checkpoint()).await
+    }
+
+    async fn commit_slots(&self, facts: &[SlotFacts]) -> Result<(), StoreError> {
+        let Some(last) = facts.last().map(|f| f.slot) else { return Ok(()) };
+        check_ascending(facts)?;
+        self.timed("commit_slots", async {
+            let rows = self.slot_rows(facts).await?;
+            if rows.len() < TRANSACTION_LIMIT {
+                self.commit_in_one_transaction(rows, last).await
+            } else {
+                self.commit_rows_then_checkpoint(rows, last).await
+            }
+        })
+        .await
+    }
+
+    async fn slot_history(&self, from: Slot) -> Result<Vec<SlotFacts>, StoreError> {
+        self.timed("slot_history", async {
+            let Some(checkpoint) = self.read_checkpoint().await? else { return Ok(Vec::new()) };
+            if from > checkpoint {
+                return Ok(Vec::new());
+            }
+            let rows = self.query_slots(SLOTS_PARTITION, ">=", from.0).await?;
+            // Rows past the checkpoint are leftovers of an interrupted large commit: not yet history.
+            let table = &self.tables.slots;
+            let mut kept = Vec::with_capacity(rows.len());
+            for r in rows {
+                if get_n(table, &r, SLOTS_SK)? <= checkpoint.0 {
+                    kept.push(r);
+                }
+            }
+            self.resolve_history(kept).await
+        })
+        .await
+    }
+
+    async fn trim_history(&self, before: Slot) -> Result<u64, StoreError> {
+        self.timed("trim_history", async {
+            let table = &self.tables.slots;
+            let doomed = self.query_slots(SLOTS_PARTITION, "<", before.0).await?;
+            let mut epochs = Vec::new();
+            let mut requests = Vec::with_capacity(doomed.len());
+            for r in &doomed {
+                let slot = get_n(table, r, SLOTS_SK)?;
+                let row = codec::decode_slot(get_b(table, r, "row")?)
+                    .map_err(|e| malformed(table, format!("slot {slot}: {e}")))?;
+                if !epochs.contains(&row.epoch) {
+                    epochs.push(row.epoch);
+                }
+                requests.push(delete_request(slot_key(slot))?);
+            }
+            let removed = requests.len() as u64;
+            // Epochs only grow with slots, so only the first remaining row's epoch can still need a
+            // committee among the trimmed ones.
+            let remaining = self.query_slots(SLOTS_PARTITION, ">=", before.0).await?;
+            let still_used = match remaining.first() {
+                Some(r) => {
+                    Some(codec::decode_slot(get_b(table, r, "row")?).map_err(|e| malformed(table, e))?.epoch)
+                }
+                None => None,
+            };
+            for epoch in epochs.into_iter().filter(|e| Some(*e) != still_used) {
+                requests.push(delete_request(committee_key(epoch))?);
+            }
+            self.batch_write(table, requests).await?;
+            Ok(removed)
+        })
+        .await
+    }
+
+    async fn put_stats(&self, stats: &[ValidatorStats]) -> Result<(), StoreError> {
+        self.timed("put_stats", async {
+            // One batch may not name a key twice; the last stats of a validator win, as in a loop of upserts.
+            let mut latest: BTreeMap<String, &ValidatorStats> = BTreeMap::new();
+            for st in stats {
+                latest.insert(address_key(&st.address), st);
+            }
+            let mut requests = Vec::with_capacity(latest.len());
+            for (address, st) in latest {
+                requests.push(put_request(item([
+                    (VALIDATORS_PK, s(address)),
+                    (VALIDATORS_SK, s(STATS_RECORD)),
+                    (JSON, to_json(st)?),
+                ]))?);
+            }
+            self.batch_write(&self.tables.validators, requests).await
+        })
+        .await
+    }
+
+    async fn stats(&self, validator: &Address) -> Result<Option<ValidatorStats>, StoreError> {
+        self.timed("stats", async {
+            let table = &self.tables.validators;
+            let key = item([(VALIDATORS_PK, s(address_key(validator))), (VALIDATORS_SK, s(STATS_RECORD))]);
+            let found = self.get(table, key).await?;
+            found.map(|i| from_json(table, &i, JSON)).transpose()
+        })
+        .await
+    }
+
+    async fn all_stats(&self) -> Result<Vec<ValidatorStats>, StoreError> {
+        self.timed("all_stats", async {
+            let table = &self.tables.validators;
+            let mut out: Vec<ValidatorStats> = Vec::new();
+            for i in self.scan(table).await? {
+                if get_s(table, &i, VALIDATORS_SK)? == STATS_RECORD {
+                    out.push(from_json(table, &i, JSON)?);
+                }
+            }
+            out.sort_by_key(|st| st.address);
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn link(&self, link: &Link) -> Result<(), StoreError> {
+        self.timed("link", async {
+            let row = item([
+                (VALIDATORS_PK, s(address_key(&link.validator))),
+                (VALIDATORS_SK, s(LINK_RECORD)),
+                (OPERATOR, s(link.operator.clone())),
+            ]);
+            self.put(&self.tables.validators, row).await
+        })
+        .await
+    }
+
+    async fn links(&self) -> Result<Vec<Link>, StoreError> {
+        self.timed("links", async {
+            let table = &self.tables.validators;
+            let mut out = Vec::new();
+            for i in self.scan(table).await? {
+                if get_s(table, &i, VALIDATORS_SK)? == LINK_RECORD {
+                    let validator = get_address(table, &i, VALIDATORS_PK)?;
+                    out.push(Link { operator: get_s(table, &i, OPERATOR)?.to_string(), validator });
+                }
+            }
+            out.sort_by_key(|l| l.validator);
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn operator_of(&self, validator: &Address) -> Result<Option<String>, StoreError> {
+        self.timed("operator_of", async {
+            let table = &self.tables.validators;
+            let key = item([(VALIDATORS_PK, s(address_key(validator))), (VALIDATORS_SK, s(LINK_RECORD))]);
+            let found = self.get(table, key).await?;
+            found.map(|i| get_s(table, &i, OPERATOR).map(str::to_string)).transpose()
+        })
+        .await
+    }
+
+    async fn role_states(&self) -> Result<Vec<RoleState>, StoreError> {
+        self.timed("role_states", async {
+            let table = &self.tables.roles;
+            let mut out: Vec<RoleState> = self
+                .scan(table)
+                .await?
+                .iter()
+                .map(|i| from_json(table, i, JSON))
+                .collect::<Result<_, _>>()?;
+            out.sort_by(|a, b| (&a.subject, &a.role).cmp(&(&b.subject, &b.role)));
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn put_role_state(&self, state: &RoleState) -> Result<(), StoreError> {
+        self.timed("put_role_state", async {
+            let row = item([
+                (SUBJECT, s(state.subject.clone())),
+                (ROLE, s(state.role.clone())),
+                (JSON, to_json(state)?),
+            ]);
+            self.put(&self.tables.roles, row).await
+        })
+        .await
+    }
+
+    async fn alerts(&self) -> Result<Vec<AlertRecord>, StoreError> {
+        self.timed("alerts", async {
+            let table = &self.tables.alerts;
+            let mut out: Vec<AlertRecord> = self
+                .scan(table)
+                .await?
+                .iter()
+                .map(|i| from_json(table, i, JSON))
+                .collect::<Result<_, _>>()?;
+            out.sort_by(|a, b| (&a.subject, &a.kind).cmp(&(&b.subject, &b.kind)));
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn put_alert(&self, alert: &AlertRecord) -> Result<(), StoreError> {
+        self.timed("put_alert", async {
+            let row = item([
+                (SUBJECT, s(alert.subject.clone())),
+                (KIND, s(alert.kind.clone())),
+                (JSON, to_json(alert)?),
+            ]);
+            self.put(&self.tables.alerts, row).await
+        })
+        .await
+    }
+
+    async fn cursor(&self, name: &str) -> Result<Option<u64>, StoreError> {
+        self.timed("cursor", async {
+            let found = self.meta_item(&cursor_item(name)).await?;
+            found.map(|i| get_n(&self.tables.meta, &i, VALUE)).transpose()
+        })
+        .await
+    }
+
+    async fn put_cursor(&self, name: &str, value: u64) -> Result<(), StoreError> {
+        self.timed("put_cursor", async {
+            let row = item([(META_PK, s(cursor_item(name))), (VALUE, n(value))]);
+            self.put(&self.tables.meta, row).await
+        })
+        .await
+    }
+}

@@ -1,0 +1,4 @@
+//! The one integration test binary of sparta-store.
+
+mod dynamo;
+mod embedded;
