@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::options::Options;
+use super::options::{Options, address_option};
 use super::{CommandError, ModCommand};
 use crate::interactions::model::option_type;
 
@@ -57,14 +57,7 @@ pub(super) fn definition() -> Value {
                         "description": "The member who operates the validator",
                         "required": true,
                     },
-                    {
-                        "type": option_type::STRING,
-                        "name": "address",
-                        "description": "The validator's attester address (0x…)",
-                        "required": true,
-                        "min_length": 42,
-                        "max_length": 42,
-                    },
+                    address_option(),
                 ],
             },
         ],

@@ -72,3 +72,16 @@ pub(crate) fn parse_address(raw: &str) -> Result<Address, CommandError> {
     }
     Address::from_str(digits).map_err(|_| invalid())
 }
+
+/// The definition of a required `address` option (an attester address), shared by every command
+/// that takes one.
+pub(crate) fn address_option() -> serde_json::Value {
+    serde_json::json!({
+        "type": crate::interactions::model::option_type::STRING,
+        "name": "address",
+        "description": "The validator's attester address (0x…)",
+        "required": true,
+        "min_length": 42,
+        "max_length": 42,
+    })
+}

@@ -2,9 +2,8 @@
 
 use serde_json::{Value, json};
 
-use super::options::Options;
+use super::options::{Options, address_option};
 use super::{Command, CommandError};
-use crate::interactions::model::option_type;
 
 pub(super) const NAME: &str = "register";
 
@@ -18,13 +17,6 @@ pub(super) fn definition() -> Value {
         "type": 1,
         "description": "Link a validator you operate to your Discord account",
         "contexts": [0],
-        "options": [{
-            "type": option_type::STRING,
-            "name": "address",
-            "description": "The validator's attester address (0x…)",
-            "required": true,
-            "min_length": 42,
-            "max_length": 42,
-        }],
+        "options": [address_option()],
     })
 }

@@ -5,7 +5,7 @@ use std::str::FromStr;
 use alloy_primitives::FixedBytes;
 use serde_json::{Value, json};
 
-use super::options::Options;
+use super::options::{Options, address_option};
 use super::{Command, CommandError};
 use crate::interactions::model::option_type;
 
@@ -32,14 +32,7 @@ pub(super) fn definition() -> Value {
         "description": "Finish linking a validator with a signature from its attester key",
         "contexts": [0],
         "options": [
-            {
-                "type": option_type::STRING,
-                "name": "address",
-                "description": "The validator's attester address (0x…)",
-                "required": true,
-                "min_length": 42,
-                "max_length": 42,
-            },
+            address_option(),
             {
                 "type": option_type::STRING,
                 "name": "signature",
