@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use sparta_core::{Address, Slot, SlotFacts, ValidatorStats};
 
 use super::calls::{delete_request, put_request};
@@ -50,34 +49,16 @@ impl Store for DynamoStore {
     async fn check_identity(&self, id: &NetworkIdentity) -> Result<(), StoreError> {
         self.timed("check_identity", async {
             let table = &self.tables.meta;
-            // Two rounds: if another writer wins the first-start race, its identity is read and compared.
-            for _ in 0..2 {
-                if let Some(stored) = self.meta_item(IDENTITY_ITEM).await? {
-                    let stored: NetworkIdentity = from_json(table, &stored, JSON)?;
-                    if stored != *id {
-                        return Err(StoreError::IdentityMismatch {
-                            stored: Box::new(stored),
-                            configured: Box::new(id.clone()),
-                        });
-                    }
-                    return Ok(());
-                }
-                let written = self
-                    .client
-                    .put_item()
-                    .table_name(table)
-                    .set_item(Some(item([(META_PK, s(IDENTITY_ITEM)), (JSON, to_json(id)?)])))
-                    .condition_expression("attribute_not_exists(#name)")
-                    .expression_attribute_names("#name", META_PK)
-                    .send()
-                    .await;
-                match written {
-                    Ok(_) => return Ok(()),
-                    Err(e) if e.code() == Some("ConditionalCheckFailedException") => continue,
-                    Err(e) => return Err(sdk_error(table, "PutItem", e)),
-                }
+            let fresh = item([(META_PK, s(IDENTITY_ITEM)), (JSON, to_json(id)?)]);
+            let stored = self.meta_item_or_insert(IDENTITY_ITEM, fresh).await?;
+            let stored: NetworkIdentity = from_json(table, &stored, JSON)?;
+            if stored != *id {
+                return Err(StoreError::IdentityMismatch {
+                    stored: Box::new(stored),
+                    configured: Box::new(id.clone()),
+                });
             }
-            Err(StoreError::Backend(format!("the identity in {table} vanished while it was being checked")))
+            Ok(())
         })
         .await
     }

@@ -103,33 +103,45 @@ impl DynamoStore {
     /// Writes the schema version into a fresh store, or checks it: another version is
     /// [`StoreError::SchemaMismatch`]; missing tables are an error saying how to create them.
     pub async fn ensure_schema(&self) -> Result<(), StoreError> {
+        let fresh = item([(tables::META_PK, s(SCHEMA_ITEM)), (VALUE, n(SCHEMA_VERSION.into()))]);
+        let stored = self.meta_item_or_insert(SCHEMA_ITEM, fresh).await?;
+        let found = get_n(&self.tables.meta, &stored, VALUE)?;
+        let found = u32::try_from(found).unwrap_or(u32::MAX);
+        if found != SCHEMA_VERSION {
+            return Err(StoreError::SchemaMismatch { found, expected: SCHEMA_VERSION });
+        }
+        Ok(())
+    }
+
+    /// The meta item `name` as stored now: `fresh` if this call wrote it, else what another writer
+    /// stored first. The write is conditional, so a first-start race has exactly one winner.
+    pub(crate) async fn meta_item_or_insert(
+        &self,
+        name: &str,
+        fresh: items::Item,
+    ) -> Result<items::Item, StoreError> {
         let table = &self.tables.meta;
+        // Two rounds: if another writer wins the race, its item is read back in the second.
         for _ in 0..2 {
-            if let Some(stored) = self.meta_item(SCHEMA_ITEM).await? {
-                let found = get_n(table, &stored, VALUE)?;
-                let found = u32::try_from(found).unwrap_or(u32::MAX);
-                if found != SCHEMA_VERSION {
-                    return Err(StoreError::SchemaMismatch { found, expected: SCHEMA_VERSION });
-                }
-                return Ok(());
+            if let Some(stored) = self.meta_item(name).await? {
+                return Ok(stored);
             }
             let written = self
                 .client
                 .put_item()
                 .table_name(table)
-                .set_item(Some(item([(tables::META_PK, s(SCHEMA_ITEM)), (VALUE, n(SCHEMA_VERSION.into()))])))
+                .set_item(Some(fresh.clone()))
                 .condition_expression("attribute_not_exists(#name)")
                 .expression_attribute_names("#name", tables::META_PK)
                 .send()
                 .await;
             match written {
-                Ok(_) => return Ok(()),
-                // Another process initialised it first: read and check what it wrote.
+                Ok(_) => return Ok(fresh),
                 Err(e) if e.code() == Some("ConditionalCheckFailedException") => continue,
                 Err(e) => return Err(sdk_error(table, "PutItem", e)),
             }
         }
-        Err(StoreError::Backend(format!("the schema version in {table} vanished while it was being checked")))
+        Err(StoreError::Backend(format!("the {name} item in {table} vanished while it was being checked")))
     }
 
     /// Reads one meta item, strongly consistent.
