@@ -19,7 +19,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the whole pipeline against a simulated network on this machine (no accounts, no cloud).
-    Devnet(DevnetCommand),
+    Devnet(Box<DevnetCommand>),
     /// Run against a real network, as configured in a TOML file.
     Run {
         #[arg(long, short, default_value = "sparta.toml")]
@@ -27,6 +27,8 @@ pub enum Command {
     },
     /// Connect to a node and an L1 endpoint and print the chain's facts as JSON.
     Check(CheckArgs),
+    /// Upgrade a store written by an older sparta to this build's schema version.
+    Migrate(MigrateArgs),
     /// Configuration helpers.
     Config {
         #[command(subcommand)]
@@ -65,6 +67,22 @@ pub struct DevnetCommand {
     /// Print Discord actions as JSON lines.
     #[arg(long)]
     pub json: bool,
+    /// Keep the store in DynamoDB at this endpoint (e.g. a local emulator) instead of the data directory.
+    #[arg(long, value_name = "URL")]
+    pub dynamodb_endpoint: Option<String>,
+    /// Table prefix with --dynamodb-endpoint.
+    #[arg(long, default_value = "sparta-devnet-", requires = "dynamodb_endpoint")]
+    pub dynamodb_prefix: String,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// The config file whose `[store]` section names the store.
+    #[arg(long, short, conflicts_with = "store")]
+    pub config: Option<PathBuf>,
+    /// An embedded store file, instead of a config.
+    #[arg(long, required_unless_present = "config")]
+    pub store: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

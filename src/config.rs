@@ -1,12 +1,14 @@
 //! The `sparta run` config file (TOML). Unknown keys are errors; `validate` lists every problem at once.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, bail};
 use serde::Deserialize;
 use sparta_actors::EngineConfig;
 use sparta_core::Address;
+
+use crate::store::StoreConfig;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,19 +34,6 @@ pub struct ChainConfig {
     pub node_url: String,
     /// Ethereum JSON-RPC URL; the rollup is resolved through the Registry the node reports.
     pub l1_url: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct StoreConfig {
-    /// The embedded store's file.
-    pub path: PathBuf,
-}
-
-impl Default for StoreConfig {
-    fn default() -> Self {
-        Self { path: PathBuf::from("sparta.redb") }
-    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -126,6 +115,10 @@ impl Config {
         if e.call_timeout_ms == 0 {
             problems.push("engine.call_timeout_ms must be positive".into());
         }
+        if e.outbox.lease_ms == 0 || e.outbox.batch == 0 || e.outbox.max_attempts == 0 {
+            problems.push("engine.outbox.lease_ms, batch and max_attempts must be positive".into());
+        }
+        self.store.validate(&mut problems);
         problems
     }
 }
@@ -138,7 +131,7 @@ pub fn check(path: &Path) -> anyhow::Result<()> {
         path.display(),
         config.chain.node_url,
         config.chain.l1_url,
-        config.store.path.display(),
+        config.store.describe(),
         config.metrics.listen
     );
     Ok(())
@@ -179,6 +172,29 @@ mod tests {
         assert_eq!(c.engine.monitor.slot_window, 96);
         let err = parse(&format!("{base}[engine.roles]\nmin_atestations = 8\n")).unwrap_err();
         assert!(err.to_string().contains("min_atestations"), "{err}");
+    }
+
+    #[test]
+    fn the_dynamodb_backend_is_chosen_and_checked_by_config() {
+        let base = "[chain]\nnode_url = \"http://a\"\nl1_url = \"http://b\"\n";
+        let c = parse(&format!(
+            "{base}[store]\nbackend = \"dynamodb\"\n[store.dynamodb]\ntable_prefix = \"sparta-testnet-\"\n"
+        ))
+        .unwrap();
+        assert!(c.validate().is_empty(), "{:?}", c.validate());
+        assert_eq!(c.store.backend, crate::store::Backend::Dynamodb);
+        assert!(c.store.describe().contains("sparta-testnet-"), "{}", c.store.describe());
+        let bad = parse(&format!(
+            "{base}[store]\nbackend = \"dynamodb\"\n[store.dynamodb]\ntable_prefix = \"a b\"\nregion = \"\"\nendpoint_url = \"localhost:8000\"\n"
+        ))
+        .unwrap();
+        let problems = bad.validate();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        for key in ["table_prefix", "region", "endpoint_url"] {
+            assert!(problems.iter().any(|p| p.contains(key)), "{key}: {problems:?}");
+        }
+        let err = parse(&format!("{base}[store]\nbackend = \"postgres\"\n")).unwrap_err();
+        assert!(err.to_string().contains("postgres"), "{err}");
     }
 
     #[test]

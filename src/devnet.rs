@@ -8,13 +8,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
-use sparta_actors::EngineConfig;
+use sparta_actors::{EngineConfig, OutboxConfig};
 use sparta_core::{ChainTiming, SlotClock, SystemSlotClock};
 use sparta_devnet::{Devnet, DevnetConfig, ListenAddrs, ProtocolVersion};
 use sparta_store::Link;
 
 use crate::cli::{DevnetCommand, DevnetServe, NetworkArgs, ServeArgs};
 use crate::run::{self, StartOptions};
+use crate::store::{Backend, DynamoSection, StoreConfig};
 
 /// What makes a devnet the same network across runs (kept in the data directory).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,11 +132,29 @@ pub async fn main(args: DevnetCommand) -> anyhow::Result<()> {
         println!("  scripted validator {validator:#x}: {profile}");
     }
 
-    let engine = EngineConfig { name: "devnet".into(), ..EngineConfig::default() };
+    let engine = EngineConfig {
+        name: "devnet".into(),
+        // A killed devnet hands its unsettled deliveries to the next run within seconds.
+        outbox: OutboxConfig { lease_ms: 5_000, ..OutboxConfig::default() },
+        ..EngineConfig::default()
+    };
+    let store = match args.dynamodb_endpoint {
+        Some(url) => StoreConfig {
+            backend: Backend::Dynamodb,
+            dynamodb: DynamoSection {
+                endpoint_url: Some(url),
+                table_prefix: args.dynamodb_prefix,
+                create_tables: true,
+                ..DynamoSection::default()
+            },
+            ..StoreConfig::default()
+        },
+        None => StoreConfig { path: args.data_dir.join("sparta.redb"), ..StoreConfig::default() },
+    };
     let running = run::start(StartOptions {
         node_url: devnet.node_url.clone(),
         l1_url: devnet.l1_url.clone(),
-        store_path: args.data_dir.join("sparta.redb"),
+        store,
         metrics_addr: args.metrics_addr,
         engine,
         links,

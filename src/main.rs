@@ -6,6 +6,7 @@ mod config;
 mod devnet;
 mod logging;
 mod run;
+mod store;
 
 use std::process::ExitCode;
 
@@ -27,9 +28,10 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Devnet(args) => devnet::main(args).await,
+            Command::Devnet(args) => devnet::main(*args).await,
             Command::Run { config } => run::main(&config).await,
             Command::Check(args) => check::main(args).await,
+            Command::Migrate(args) => store::migrate_command(args).await,
             Command::Config { command: ConfigCommand::Check { config } } => config::check(&config),
         }
     });

@@ -2,7 +2,7 @@
 //! for it to stop.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,15 +11,16 @@ use sparta_actors::{Engine, EngineConfig, EngineContext};
 use sparta_bot::ConsoleSink;
 use sparta_chain::source::ChainSource;
 use sparta_core::{SlotClock, SystemSlotClock};
-use sparta_store::{EmbeddedStore, Link, NetworkIdentity, Store};
+use sparta_store::{Link, NetworkIdentity};
 use tracing::info;
 
 use crate::config::Config;
+use crate::store::StoreConfig;
 
 pub struct StartOptions {
     pub node_url: String,
     pub l1_url: String,
-    pub store_path: PathBuf,
+    pub store: StoreConfig,
     pub metrics_addr: SocketAddr,
     pub engine: EngineConfig,
     pub links: Vec<Link>,
@@ -44,14 +45,14 @@ pub async fn start(options: StartOptions) -> anyhow::Result<Running> {
     let facts = source.chain_facts().await.context("cannot read the chain's facts")?;
     let identity = NetworkIdentity { chain_id: facts.chain_id, rollup: facts.rollup, timing: facts.timing };
 
-    let store = open_store(&options.store_path)?;
+    let store = options.store.open().await?;
     store.check_identity(&identity).await?;
     for link in &options.links {
         store.link(link).await?;
     }
     match store.checkpoint().await? {
-        Some(slot) => println!("resuming from stored slot {slot} ({})", options.store_path.display()),
-        None => println!("fresh store at {}: starting at the chain's window", options.store_path.display()),
+        Some(slot) => println!("resuming from stored slot {slot} ({})", options.store.describe()),
+        None => println!("fresh store ({}): starting at the chain's window", options.store.describe()),
     }
     info!(rollup = %identity.rollup, chain_id = identity.chain_id, "following the rollup");
 
@@ -60,13 +61,6 @@ pub async fn start(options: StartOptions) -> anyhow::Result<Running> {
     let ctx = EngineContext::new(options.engine, store, sink, clock, source);
     let engine = Engine::start(ctx).await?;
     Ok(Running { engine, metrics })
-}
-
-fn open_store(path: &Path) -> anyhow::Result<Arc<dyn Store>> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    Ok(Arc::new(EmbeddedStore::open(path)?))
 }
 
 /// Runs until Ctrl-C / SIGTERM, the optional deadline, or the engine stopping by itself (an error).
@@ -121,7 +115,7 @@ pub async fn main(config_path: &Path) -> anyhow::Result<()> {
     let running = start(StartOptions {
         node_url: config.chain.node_url,
         l1_url: config.chain.l1_url,
-        store_path: config.store.path,
+        store: config.store,
         metrics_addr: config.metrics.listen,
         engine: config.engine,
         links: config

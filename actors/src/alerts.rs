@@ -1,6 +1,7 @@
 //! The alert publisher: a persisted lifecycle per (validator, kind). An alert is sent once when it
-//! starts firing and once when it resolves; restarts do not resend it (the record is persisted) and
-//! do not forget to resolve it (records are reloaded at start).
+//! starts firing and once when it resolves; restarts do not resend it and do not forget to resolve
+//! it: each transition is stored together with its messages (the outbox) and records are reloaded at
+//! start.
 //!
 //! Routing: a DM to the validator's linked operator; validators nobody linked, and every slash,
 //! go to the moderators' alert channel.
@@ -13,8 +14,8 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use sparta_bot::DiscordAction;
 use sparta_core::policy::{AlertKind, AlertTransition, AlertVerdict, Severity, alert_step};
 use sparta_core::{Address, AttesterStatus, SlashedEvent, Slot};
-use sparta_store::AlertRecord;
-use tracing::{info, warn};
+use sparta_store::{AlertRecord, AuditEntry, Decision, OutboxEntry};
+use tracing::info;
 
 use crate::context::EngineContext;
 use crate::tracker::StatsUpdate;
@@ -160,7 +161,7 @@ async fn transition(
         ),
         _ => (
             format!("[resolved] {} for validator {validator:#x} (as of slot {slot})", kind.as_str()),
-            String::new(),
+            format!("healthy again as of slot {slot}"),
         ),
     };
     let mut actions = Vec::new();
@@ -179,19 +180,35 @@ async fn transition(
             content: text,
         });
     }
-    for action in &actions {
-        if let Err(error) = state.ctx.sink.deliver(action).await {
-            // Not persisted, so the next evaluation tries again.
-            warn!(%error, validator = %validator, kind = kind.as_str(), "alert not delivered; will retry");
-            return Ok(());
-        }
-    }
     let fire = matches!(step, AlertTransition::Fire);
+    let transition = if fire { "fire" } else { "resolve" };
+    // Keyed by the incident (when it began) and the step, so a re-decision after a crash is the same entry.
+    let since = if fire { slot } else { state.records.get(&key).map_or(slot, |r| r.since_slot) };
+    let context = format!("{}:{since}:{transition}", kind.as_str());
+    let mut outbox = Vec::with_capacity(actions.len());
+    for action in &actions {
+        outbox.push(OutboxEntry {
+            key: action.idempotency_key(&context),
+            payload: serde_json::to_string(action)?,
+            created_slot: slot,
+        });
+    }
     let record =
         AlertRecord { subject: key.0.clone(), kind: key.1.clone(), firing: fire, since_slot: slot, evidence };
-    state.ctx.store.put_alert(&record).await?;
+    let decision = Decision {
+        alerts: vec![record.clone()],
+        audit: vec![AuditEntry {
+            subject: key.0.clone(),
+            at_slot: slot,
+            change: format!("alert {transition} {}", kind.as_str()),
+            evidence: record.evidence.clone(),
+        }],
+        outbox,
+        ..Decision::default()
+    };
+    state.ctx.store.commit_decision(&decision).await?;
+    state.ctx.outbox_changed();
     state.records.insert(key, record);
-    let transition = if fire { "fire" } else { "resolve" };
     metrics::counter!(catalog::ALERTS_TOTAL, "kind" => kind.as_str(), "transition" => transition)
         .increment(1);
     info!(validator = %validator, kind = kind.as_str(), transition, "alert");

@@ -12,7 +12,8 @@ use sparta_core::{MonitorConfig, SlotClock};
 use sparta_store::Store;
 use tokio::sync::Mutex;
 
-use crate::names::Names;
+use crate::names::{ChildKind, Names};
+use crate::publisher::{OutboxConfig, PublisherMsg};
 
 /// Engine settings (the `[engine]`, `[roles]` and `[alerts]` parts of the config file).
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -30,6 +31,8 @@ pub struct EngineConfig {
     pub monitor: MonitorConfig,
     pub roles: RolePolicy,
     pub alerts: AlertPolicy,
+    /// How decided Discord actions are delivered and retried.
+    pub outbox: OutboxConfig,
     /// Moderator channel for alerts about validators nobody has linked, and for slashes.
     pub alerts_channel: String,
     /// Role given to members with a slashed validator (replaces the performance role).
@@ -54,6 +57,7 @@ impl Default for EngineConfig {
             monitor: MonitorConfig::default(),
             roles: RolePolicy::default(),
             alerts: AlertPolicy::default(),
+            outbox: OutboxConfig::default(),
             alerts_channel: "validator-alerts".into(),
             slashed_role: "slashed".into(),
             max_poll_ms: 6_000,
@@ -94,5 +98,12 @@ impl EngineContext {
         config.monitor.epoch_duration_slots = clock.timing().epoch_duration_slots;
         let names = Names::new(&config.name);
         Arc::new(Self { config, names, store, sink, clock, source: Mutex::new(source) })
+    }
+
+    /// Tells the outbox publisher that new entries wait (if it is down, its restart drains them).
+    pub fn outbox_changed(&self) {
+        if let Some(publisher) = self.names.lookup::<PublisherMsg>(ChildKind::Publisher) {
+            let _ = publisher.send_message(PublisherMsg::Drain);
+        }
     }
 }

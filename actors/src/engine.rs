@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 use crate::alerts::AlertMsg;
 use crate::context::EngineContext;
 use crate::names::ChildKind;
+use crate::publisher::PublisherMsg;
 use crate::roles::{RoleChange, RoleMsg};
 use crate::supervisor::{EngineSupervisor, SupervisorMsg};
 use crate::tracker::{TrackerMsg, ValidatorReport, shard_of};
@@ -103,6 +104,12 @@ impl Engine {
     pub async fn firing_alerts(&self) -> Result<Vec<AlertRecord>, EngineError> {
         let alerts = self.lookup::<AlertMsg>(ChildKind::Alerts)?;
         answer(alerts.call(AlertMsg::Firing, Some(self.timeout())).await, ChildKind::Alerts)
+    }
+
+    /// Delivers every due outbox entry now; returns how many still wait (retries not yet due).
+    pub async fn flush_outbox(&self) -> Result<u64, EngineError> {
+        let publisher = self.lookup::<PublisherMsg>(ChildKind::Publisher)?;
+        answer(publisher.call(PublisherMsg::Flush, Some(self.timeout())).await, ChildKind::Publisher)
     }
 
     /// Fault injection for supervision tests: makes the actor panic. Returns false if it is not running.

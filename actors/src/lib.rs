@@ -7,18 +7,22 @@
 //!  ├─ SlashingDetector    Slashed logs and attester status changes
 //!  ├─ RoleAssigner        desired roles per Discord member, diffed against what they hold
 //!  ├─ AlertPublisher      persisted alert lifecycle → DMs and channel posts
+//!  ├─ OutboxPublisher     the one actor that calls Discord: claims, delivers, settles outbox entries
 //!  └─ MetricsPublisher    network and engine gauges every slot
 //! ```
 //!
 //! Nothing is lost when an actor crashes: slot facts are committed to the store *before* they are
 //! fanned out, a tracker that sees a gap re-reads it from the store, and the role and alert actors
-//! rebuild their view from persisted state when they start.
+//! rebuild their view from persisted state when they start. Their decisions are written together
+//! with the Discord actions that announce them (the outbox), so a decision is delivered exactly when
+//! it was stored, however the process dies.
 
 mod alerts;
 mod context;
 mod engine;
 mod metrics;
 mod names;
+mod publisher;
 mod roles;
 mod slashing;
 mod supervisor;
@@ -28,3 +32,4 @@ mod watcher;
 pub use context::{EngineConfig, EngineContext};
 pub use engine::{Engine, EngineError, EngineStatus};
 pub use names::ChildKind;
+pub use publisher::OutboxConfig;

@@ -14,6 +14,7 @@ pub enum ChildKind {
     Roles,
     Alerts,
     Metrics,
+    Publisher,
 }
 
 impl fmt::Display for ChildKind {
@@ -25,6 +26,7 @@ impl fmt::Display for ChildKind {
             ChildKind::Roles => write!(f, "role-assigner"),
             ChildKind::Alerts => write!(f, "alert-publisher"),
             ChildKind::Metrics => write!(f, "metrics-publisher"),
+            ChildKind::Publisher => write!(f, "outbox-publisher"),
         }
     }
 }

@@ -6,8 +6,9 @@
 //! validator with enough sample qualifies (hysteresis: a holder is judged by the looser bound).
 //! Validators that are exiting, or have too little history, do not count either way.
 //!
-//! What a member holds is persisted after each delivered change, so a restart neither repeats a
-//! grant nor forgets one; per-validator facts (slashed, exiting) are persisted as roles of the
+//! Each change is one decision: the new role state, an audit entry with the evidence, and the Discord
+//! action, stored together (the outbox publisher delivers the action). So a restart neither repeats a
+//! grant nor forgets one. Per-validator facts (slashed, exiting) are persisted as roles of the
 //! validator itself (subject `validator:<address>`).
 
 use sparta_telemetry::catalog;
@@ -18,7 +19,7 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use serde::Serialize;
 use sparta_bot::DiscordAction;
 use sparta_core::{Address, Slot, ValidatorStats};
-use sparta_store::RoleState;
+use sparta_store::{AuditEntry, Decision, OutboxEntry, RoleState};
 use tracing::{info, warn};
 
 use crate::context::EngineContext;
@@ -60,8 +61,10 @@ pub struct RoleAssignerState {
     /// user → linked validators
     links: BTreeMap<String, Vec<Address>>,
     user_of: HashMap<Address, String>,
-    /// (user, role) currently held
+    /// (user, role) currently held (decided; the outbox delivers it)
     held: BTreeSet<(String, String)>,
+    /// (user, role) → slot of its last change, part of the next change's idempotency key
+    changed_at: HashMap<(String, String), Slot>,
     as_of: Slot,
 }
 
@@ -85,6 +88,7 @@ impl Actor for RoleAssigner {
             links: BTreeMap::new(),
             user_of: HashMap::new(),
             held: BTreeSet::new(),
+            changed_at: HashMap::new(),
             as_of: ctx.store.checkpoint().await?.unwrap_or_default(),
             ctx,
         };
@@ -93,6 +97,9 @@ impl Actor for RoleAssigner {
             state.links.entry(link.operator).or_default().push(link.validator);
         }
         for role in state.ctx.store.role_states().await? {
+            if !role.subject.starts_with("validator:") {
+                state.changed_at.insert((role.subject.clone(), role.role.clone()), role.since_slot);
+            }
             if !role.held {
                 continue;
             }
@@ -231,49 +238,58 @@ fn evidence(judged: &[&ValidatorStats], as_of: Slot, performs: bool) -> String {
     }
 }
 
-/// Delivers the planned changes for `users`, persisting each one once Discord (or the console) took it.
+/// Decides the planned changes for `users`: each is stored with its audit entry and its Discord action
+/// in one transaction, and the outbox publisher delivers it.
 async fn apply(state: &mut RoleAssignerState, users: &[String]) -> Result<(), ActorProcessingErr> {
+    let mut decided = 0;
     for user in users {
         for change in plan(state, user) {
-            let action = if change.grant {
-                DiscordAction::AddRole {
-                    user: change.user.clone(),
-                    role: change.role.clone(),
-                    reason: change.reason.clone(),
-                }
-            } else {
-                DiscordAction::RemoveRole {
-                    user: change.user.clone(),
-                    role: change.role.clone(),
-                    reason: change.reason.clone(),
-                }
-            };
-            if let Err(error) = state.ctx.sink.deliver(&action).await {
-                // Not persisted, so the next reconcile tries again.
-                warn!(%error, user = change.user, role = change.role, "role change not delivered; will retry");
-                continue;
-            }
             let key = (change.user.clone(), change.role.clone());
+            let (user, role, reason) = (change.user.clone(), change.role.clone(), change.reason.clone());
+            let action = if change.grant {
+                DiscordAction::AddRole { user, role, reason }
+            } else {
+                DiscordAction::RemoveRole { user, role, reason }
+            };
+            // The same change decided again (after a crash) gets the same key.
+            let after = state.changed_at.get(&key).map_or("never".to_owned(), |s| s.to_string());
+            let sign = if change.grant { "+" } else { "-" };
+            let decision = Decision {
+                roles: vec![RoleState {
+                    subject: change.user.clone(),
+                    role: change.role.clone(),
+                    held: change.grant,
+                    since_slot: state.as_of,
+                }],
+                audit: vec![AuditEntry {
+                    subject: change.user.clone(),
+                    at_slot: state.as_of,
+                    change: format!("role{sign} {}", change.role),
+                    evidence: change.reason.clone(),
+                }],
+                outbox: vec![OutboxEntry {
+                    key: action.idempotency_key(&format!("after:{after}")),
+                    payload: serde_json::to_string(&action)?,
+                    created_slot: state.as_of,
+                }],
+                ..Decision::default()
+            };
+            state.ctx.store.commit_decision(&decision).await?;
+            decided += 1;
+            state.changed_at.insert(key.clone(), state.as_of);
             if change.grant {
                 state.held.insert(key);
             } else {
                 state.held.remove(&key);
             }
-            state
-                .ctx
-                .store
-                .put_role_state(&RoleState {
-                    subject: change.user.clone(),
-                    role: change.role.clone(),
-                    held: change.grant,
-                    since_slot: state.as_of,
-                })
-                .await?;
             let action = if change.grant { "add" } else { "remove" };
             metrics::counter!(catalog::ROLES_CHANGES_TOTAL, "role" => change.role.clone(), "action" => action)
                 .increment(1);
             info!(user = change.user, role = change.role, action, reason = change.reason, "role change");
         }
+    }
+    if decided > 0 {
+        state.ctx.outbox_changed();
     }
     Ok(())
 }

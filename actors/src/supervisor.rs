@@ -16,6 +16,7 @@ use crate::alerts::AlertPublisher;
 use crate::context::EngineContext;
 use crate::metrics::MetricsPublisher;
 use crate::names::ChildKind;
+use crate::publisher::OutboxPublisher;
 use crate::roles::RoleAssigner;
 use crate::slashing::SlashingDetector;
 use crate::tracker::{TrackerArgs, ValidatorTracker};
@@ -41,7 +42,7 @@ pub struct SupervisorState {
 impl EngineSupervisor {
     /// Children in start order: consumers before producers, so nothing is sent to a missing actor.
     fn children(ctx: &EngineContext) -> Vec<ChildKind> {
-        let mut kinds = vec![ChildKind::Roles, ChildKind::Alerts, ChildKind::Slashing];
+        let mut kinds = vec![ChildKind::Publisher, ChildKind::Roles, ChildKind::Alerts, ChildKind::Slashing];
         kinds.extend((0..ctx.config.trackers.max(1)).map(ChildKind::Tracker));
         kinds.extend([ChildKind::Metrics, ChildKind::Watcher]);
         kinds
@@ -73,6 +74,9 @@ impl EngineSupervisor {
             }
             ChildKind::Metrics => {
                 Actor::spawn_linked(name, MetricsPublisher, ctx, supervisor).await?.0.get_cell()
+            }
+            ChildKind::Publisher => {
+                Actor::spawn_linked(name, OutboxPublisher, ctx, supervisor).await?.0.get_cell()
             }
         };
         Ok(cell)

@@ -13,8 +13,8 @@ use crate::sink::{DiscordSink, SinkError};
 /// The counter every sink increments per delivered action (declared in the telemetry catalog).
 pub const ACTIONS_METRIC: &str = "sparta_discord_actions_total";
 
-/// Prints one line per action, human-readable (`discord role+ user=42 role=healthy reason="…"`)
-/// or JSON, and counts deliveries per kind.
+/// Prints one line per action, human-readable (`discord role+ user=42 role=healthy reason="…" key=…`)
+/// or JSON (with a `key` field), and counts deliveries per kind.
 pub struct ConsoleSink {
     json: bool,
     out: Mutex<Box<dyn Write + Send>>,
@@ -43,13 +43,16 @@ impl ConsoleSink {
         self.counts.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// The line printed for `action` (without the newline).
-    pub fn render(&self, action: &DiscordAction) -> String {
+    /// The line printed for `action` delivered under `key` (without the newline).
+    pub fn render(&self, key: &str, action: &DiscordAction) -> String {
         if self.json {
-            // Serialising plain strings cannot fail; fall back to the text form rather than panic.
-            serde_json::to_string(action).unwrap_or_else(|_| render_text(action))
+            let mut value = serde_json::to_value(action).unwrap_or_default();
+            if let Some(object) = value.as_object_mut() {
+                object.insert("key".into(), key.into());
+            }
+            value.to_string()
         } else {
-            render_text(action)
+            format!("{} key={key}", render_text(action))
         }
     }
 }
@@ -74,8 +77,8 @@ fn render_text(action: &DiscordAction) -> String {
 
 #[async_trait]
 impl DiscordSink for ConsoleSink {
-    async fn deliver(&self, action: &DiscordAction) -> Result<(), SinkError> {
-        let line = self.render(action);
+    async fn deliver(&self, key: &str, action: &DiscordAction) -> Result<(), SinkError> {
+        let line = self.render(key, action);
         {
             let mut out = self.out.lock().unwrap_or_else(|p| p.into_inner());
             writeln!(out, "{line}")

@@ -22,5 +22,8 @@ impl SinkError {
 
 #[async_trait]
 pub trait DiscordSink: Send + Sync {
-    async fn deliver(&self, action: &DiscordAction) -> Result<(), SinkError>;
+    /// Delivers `action`. `key` is its idempotency key: the same for every attempt of the same
+    /// decision, so a sink can let Discord drop a repeat (a message `nonce` with `enforce_nonce`) and
+    /// tests can count deliveries per decision.
+    async fn deliver(&self, key: &str, action: &DiscordAction) -> Result<(), SinkError>;
 }

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use sparta_actors::{Engine, EngineConfig, EngineContext};
+use sparta_actors::{Engine, EngineConfig, EngineContext, OutboxConfig};
 use sparta_bot::{DiscordAction, DiscordSink, SinkError};
 use sparta_chain::node::NodeClient;
 use sparta_chain::source::ChainSource;
@@ -13,23 +13,66 @@ use sparta_core::{ManualSlotClock, Slot, SlotClock};
 use sparta_devnet::{Devnet, DevnetConfig, ListenAddrs, RunningDevnet};
 use sparta_store::{EmbeddedStore, Link, Store};
 
-/// Records every action delivered, in order.
+/// How the recording sink answers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SinkMode {
+    #[default]
+    Deliver,
+    /// Like Discord down or rate limiting: worth retrying.
+    FailTransiently,
+    /// Like an unknown member: never worth retrying.
+    Reject,
+}
+
+/// Records every action delivered, in order, with its idempotency key.
 #[derive(Default)]
 pub struct RecordingSink {
-    actions: Mutex<Vec<DiscordAction>>,
+    delivered: Mutex<Vec<(String, DiscordAction)>>,
+    mode: Mutex<SinkMode>,
+    refused: Mutex<Vec<String>>,
 }
 
 #[async_trait]
 impl DiscordSink for RecordingSink {
-    async fn deliver(&self, action: &DiscordAction) -> Result<(), SinkError> {
-        self.actions.lock().unwrap().push(action.clone());
-        Ok(())
+    async fn deliver(&self, key: &str, action: &DiscordAction) -> Result<(), SinkError> {
+        let mode = *self.mode.lock().unwrap();
+        if mode != SinkMode::Deliver {
+            self.refused.lock().unwrap().push(key.to_owned());
+        }
+        match mode {
+            SinkMode::Deliver => {
+                self.delivered.lock().unwrap().push((key.to_owned(), action.clone()));
+                Ok(())
+            }
+            SinkMode::FailTransiently => Err(SinkError::Transient("503 from the test double".into())),
+            SinkMode::Reject => Err(SinkError::Rejected("10007 unknown member (test double)".into())),
+        }
     }
 }
 
 impl RecordingSink {
+    pub fn set_mode(&self, mode: SinkMode) {
+        *self.mode.lock().unwrap() = mode;
+    }
+
+    /// Keys of the deliveries answered with an error so far.
+    pub fn refused(&self) -> Vec<String> {
+        self.refused.lock().unwrap().clone()
+    }
+
+    pub fn keys(&self) -> Vec<String> {
+        self.delivered.lock().unwrap().iter().map(|(k, _)| k.clone()).collect()
+    }
+
     pub fn actions(&self) -> Vec<DiscordAction> {
-        self.actions.lock().unwrap().clone()
+        self.delivered.lock().unwrap().iter().map(|(_, a)| a.clone()).collect()
+    }
+
+    /// Keys delivered more than once (a decision that reached Discord twice).
+    pub fn repeated_keys(&self) -> Vec<String> {
+        let mut seen = std::collections::BTreeSet::new();
+        let delivered = self.delivered.lock().unwrap();
+        delivered.iter().filter(|(k, _)| !seen.insert(k.clone())).map(|(k, _)| k.clone()).collect()
     }
 }
 
@@ -112,6 +155,7 @@ impl Harness {
             batch_slots: 16,
             max_poll_ms: 20,
             call_timeout_ms: 2_000,
+            outbox: OutboxConfig { poll_ms: 20, retry_ms: 20, max_retry_ms: 200, ..OutboxConfig::default() },
             ..EngineConfig::default()
         }
     }

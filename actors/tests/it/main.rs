@@ -2,5 +2,6 @@
 //! every run sees the same chain.
 
 mod harness;
+mod outbox;
 mod pipeline;
 mod supervision;

@@ -83,6 +83,8 @@ async fn a_restart_resumes_from_the_checkpoint_and_repeats_nothing() {
     assert!(status.checkpoint.unwrap() > checkpoint);
     h.assert_engine_equals_node(&engine).await;
 
+    assert_eq!(engine.flush_outbox().await.unwrap(), 0);
+    assert_eq!(h.sink.repeated_keys(), Vec::<String>::new(), "no decision reached Discord twice");
     for (action, count) in h.delivery_counts() {
         assert_eq!(count, 1, "delivered {count} times: {action}");
     }

@@ -44,17 +44,17 @@ fn actions() -> Vec<DiscordAction> {
 async fn each_action_prints_one_readable_line_and_is_counted() {
     let captured = Captured::default();
     let sink = ConsoleSink::with_writer(false, Box::new(captured.clone()));
-    for action in actions() {
-        sink.deliver(&action).await.unwrap();
+    for (i, action) in actions().iter().enumerate() {
+        sink.deliver(&format!("k{i}"), action).await.unwrap();
     }
     assert_eq!(
         captured.lines(),
         vec![
-            r#"discord role+ user=42 role=healthy reason="missed 0 of 32""#,
-            r#"discord role- user=42 role=healthy reason="said \"bye\"""#,
-            r#"discord dm user=7 content="you missed 5 attestations\nin a row""#,
-            r#"discord post channel=alerts content="validator 0xab slashed""#,
-            r#"discord role+ user=8 role=sequencer reason="registered""#,
+            r#"discord role+ user=42 role=healthy reason="missed 0 of 32" key=k0"#,
+            r#"discord role- user=42 role=healthy reason="said \"bye\"" key=k1"#,
+            r#"discord dm user=7 content="you missed 5 attestations\nin a row" key=k2"#,
+            r#"discord post channel=alerts content="validator 0xab slashed" key=k3"#,
+            r#"discord role+ user=8 role=sequencer reason="registered" key=k4"#,
         ]
     );
     let counts = sink.counts();
@@ -69,15 +69,17 @@ async fn json_mode_prints_one_decodable_object_per_action() {
     let captured = Captured::default();
     let sink = ConsoleSink::with_writer(true, Box::new(captured.clone()));
     for action in actions() {
-        sink.deliver(&action).await.unwrap();
+        sink.deliver(&action.idempotency_key("slot:9"), &action).await.unwrap();
     }
     let lines = captured.lines();
     assert_eq!(lines.len(), actions().len(), "multi-line content stays on one line");
     for (line, action) in lines.iter().zip(actions()) {
-        let back: DiscordAction = serde_json::from_str(line).unwrap();
-        assert_eq!(back, action);
-        let value: serde_json::Value = serde_json::from_str(line).unwrap();
+        let mut value: serde_json::Value = serde_json::from_str(line).unwrap();
         assert_eq!(value["kind"], action.kind());
+        assert_eq!(value["key"], action.idempotency_key("slot:9"));
+        value.as_object_mut().unwrap().remove("key");
+        let back: DiscordAction = serde_json::from_value(value).unwrap();
+        assert_eq!(back, action);
     }
     assert_eq!(sink.counts().values().sum::<u64>(), 5);
 }
@@ -94,7 +96,7 @@ async fn a_failing_writer_is_a_retryable_error_and_not_counted() {
         }
     }
     let sink = ConsoleSink::with_writer(false, Box::new(Broken));
-    let err = sink.deliver(&actions()[0]).await.unwrap_err();
+    let err = sink.deliver("k", &actions()[0]).await.unwrap_err();
     assert!(err.is_retryable(), "{err}");
     assert!(sink.counts().is_empty());
 }
@@ -106,7 +108,7 @@ async fn deliveries_are_counted_in_the_catalog_metric() {
     let sink = ConsoleSink::with_writer(false, Box::new(Captured::default()));
     let post = DiscordAction::ChannelPost { channel: "ops".into(), content: "hi".into() };
     for _ in 0..3 {
-        sink.deliver(&post).await.unwrap();
+        sink.deliver("k", &post).await.unwrap();
     }
     let scraped = telemetry.render();
     let line = scraped

@@ -10,6 +10,9 @@ use sparta_core::{
 
 use crate::{AlertRecord, Link, NetworkIdentity, RoleState, Store, StoreError};
 
+mod outbox;
+pub use outbox::*;
+
 /// Slots per epoch in the sample data.
 pub const SAMPLE_EPOCH_SLOTS: u64 = 32;
 
@@ -79,6 +82,9 @@ pub fn sample_stats(byte: u8, total_slots: u32) -> ValidatorStats {
     }
 }
 
+/// How many checks [`run_all`] runs (each on its own fresh store).
+pub const CHECKS: usize = 16;
+
 /// Runs every check, each on a fresh store from `fresh`.
 pub async fn run_all<F, Fut>(mut fresh: F)
 where
@@ -95,6 +101,12 @@ where
     role_states_round_trip_and_upsert(fresh().await.as_ref()).await;
     alerts_round_trip_and_upsert(fresh().await.as_ref()).await;
     cursors_round_trip_and_move(fresh().await.as_ref()).await;
+    decisions_apply_whole_and_enqueue_once(fresh().await.as_ref()).await;
+    bad_decisions_write_nothing(fresh().await.as_ref()).await;
+    claims_lease_and_settle_with_a_fencing_token(fresh().await.as_ref()).await;
+    retries_wait_until_due(fresh().await.as_ref()).await;
+    concurrent_claims_never_share_an_entry(fresh().await.as_ref()).await;
+    audit_log_is_per_subject_in_slot_order(fresh().await.as_ref()).await;
 }
 
 pub async fn cursors_round_trip_and_move(store: &dyn Store) {

@@ -3,17 +3,24 @@
 use std::path::PathBuf;
 
 use crate::model::NetworkIdentity;
+use crate::outbox::SettleRefused;
 
-/// The schema version this build writes and expects (see `embedded.rs` for what it covers).
-pub const SCHEMA_VERSION: u32 = 1;
+/// The schema version this build writes and expects (see `migrate.rs` for what each version added).
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error(
         "the store was written with schema version {found}, but this build of sparta expects version \
-         {expected}; run `sparta migrate` to upgrade it (or point sparta at a fresh store file)"
+         {expected}; run `sparta migrate` to upgrade it (or point sparta at a fresh store)"
     )]
     SchemaMismatch { found: u32, expected: u32 },
+
+    #[error(
+        "the store was written with schema version {found} by a newer sparta, but this build only knows \
+         versions up to {expected}; run the newer sparta (a store is never downgraded)"
+    )]
+    SchemaTooNew { found: u32, expected: u32 },
 
     #[error(
         "store file {path} is corrupt or truncated ({detail}); sparta will not re-create it on its own: \
@@ -32,6 +39,9 @@ pub enum StoreError {
     )]
     IdentityMismatch { stored: Box<NetworkIdentity>, configured: Box<NetworkIdentity> },
 
+    #[error("outbox entry {key:?} was not settled: {reason}")]
+    Settle { key: String, reason: SettleRefused },
+
     #[error("invalid input to the store: {0}")]
     InvalidInput(String),
 
@@ -40,4 +50,15 @@ pub enum StoreError {
 
     #[error("store backend error: {0}")]
     Backend(String),
+}
+
+impl StoreError {
+    /// The error for a store found at schema version `found` by this build.
+    pub fn schema(found: u32) -> Option<Self> {
+        match found.cmp(&SCHEMA_VERSION) {
+            std::cmp::Ordering::Equal => None,
+            std::cmp::Ordering::Less => Some(StoreError::SchemaMismatch { found, expected: SCHEMA_VERSION }),
+            std::cmp::Ordering::Greater => Some(StoreError::SchemaTooNew { found, expected: SCHEMA_VERSION }),
+        }
+    }
 }

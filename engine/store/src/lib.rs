@@ -14,10 +14,12 @@ pub mod dynamo;
 mod embedded;
 mod error;
 mod model;
+pub mod outbox;
 mod store;
 
 pub use dynamo::{DynamoConfig, DynamoStore};
 pub use embedded::EmbeddedStore;
 pub use error::{SCHEMA_VERSION, StoreError};
 pub use model::{AlertRecord, Link, NetworkIdentity, RoleState};
+pub use outbox::{AuditEntry, Decision, OutboxEntry, OutboxRecord, OutboxState, SettleRefused, Settlement};
 pub use store::Store;

@@ -5,6 +5,7 @@ use sparta_core::{Address, Slot, SlotFacts, ValidatorStats};
 
 use crate::error::StoreError;
 use crate::model::{AlertRecord, Link, NetworkIdentity, RoleState};
+use crate::outbox::{AuditEntry, Decision, OutboxRecord, Settlement};
 
 /// Persistence for the engine. Every method is one atomic operation of the backend.
 #[async_trait]
@@ -60,4 +61,43 @@ pub trait Store: Send + Sync {
 
     /// Moves the named cursor.
     async fn put_cursor(&self, name: &str, value: u64) -> Result<(), StoreError>;
+
+    /// Applies one decision in one transaction: upserts its role and alert states, appends its audit
+    /// entries and enqueues its outbox entries. An outbox key that is already stored (pending or
+    /// settled) is left as it is, so re-making a decision after a crash enqueues nothing twice.
+    /// Returns the keys that were newly enqueued. More than [`Decision::MAX_RECORDS`] records, or a key
+    /// twice, is [`StoreError::InvalidInput`] and nothing is written.
+    async fn commit_decision(&self, decision: &Decision) -> Result<Vec<String>, StoreError>;
+
+    /// Leases up to `limit` claimable entries (pending and due, or with an expired lease) until
+    /// `now_ms + lease_ms`, oldest first. Concurrent callers never receive the same claim: each
+    /// returned record's `attempts` is the claim's fencing token for [`settle_outbox`](Self::settle_outbox).
+    async fn claim_outbox(
+        &self,
+        now_ms: u64,
+        lease_ms: u64,
+        limit: usize,
+    ) -> Result<Vec<OutboxRecord>, StoreError>;
+
+    /// Records how the delivery of claim `attempt` of `key` ended. A claim that was overtaken (its
+    /// lease expired and another publisher claimed the entry) is [`StoreError::Settle`] and changes
+    /// nothing.
+    async fn settle_outbox(
+        &self,
+        key: &str,
+        attempt: u32,
+        settlement: &Settlement,
+        now_ms: u64,
+    ) -> Result<(), StoreError>;
+
+    async fn outbox_record(&self, key: &str) -> Result<Option<OutboxRecord>, StoreError>;
+
+    /// Every outbox record, ordered by key: a full read, for audits and tests, never the hot path.
+    async fn outbox_records(&self) -> Result<Vec<OutboxRecord>, StoreError>;
+
+    /// How many entries still wait for delivery (pending or leased).
+    async fn outbox_backlog(&self) -> Result<u64, StoreError>;
+
+    /// The audit entries of `subject`, oldest first.
+    async fn audit_log(&self, subject: &str) -> Result<Vec<AuditEntry>, StoreError>;
 }

@@ -96,6 +96,8 @@ pub const STORE_OPERATION_DURATION_SECONDS: &str = "sparta_store_operation_durat
 pub const ROLES_CHANGES_TOTAL: &str = "sparta_roles_changes_total";
 pub const ALERTS_TOTAL: &str = "sparta_alerts_total";
 pub const DISCORD_ACTIONS_TOTAL: &str = "sparta_discord_actions_total";
+pub const DISCORD_OUTBOX_BACKLOG: &str = "sparta_discord_outbox_backlog";
+pub const DISCORD_OUTBOX_SETTLED_TOTAL: &str = "sparta_discord_outbox_settled_total";
 pub const VALIDATORS_TRACKED: &str = "sparta_validators_tracked";
 
 pub static CATALOG: &[MetricDef] = &[
@@ -192,6 +194,14 @@ pub static CATALOG: &[MetricDef] = &[
         &["kind", "transition"],
     ),
     def(DISCORD_ACTIONS_TOTAL, Counter, Number, "Actions delivered to the Discord sink, by kind.", &["kind"]),
+    def(DISCORD_OUTBOX_BACKLOG, Gauge, Number, "Decided Discord actions not yet delivered.", &[]),
+    def(
+        DISCORD_OUTBOX_SETTLED_TOTAL,
+        Counter,
+        Number,
+        "Outbox deliveries settled, by outcome (delivered, retry, rejected).",
+        &["outcome"],
+    ),
     // validators
     def(VALIDATORS_TRACKED, Gauge, Number, "Validators the engine keeps stats for.", &[]),
 ];

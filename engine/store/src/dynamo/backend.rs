@@ -12,6 +12,7 @@ use super::slots::{TRANSACTION_LIMIT, check_ascending, committee_key, slot_key};
 use super::tables::*;
 use super::{DynamoStore, IDENTITY_ITEM, JSON, VALUE};
 use crate::codec;
+use crate::outbox::{AuditEntry, Decision, OutboxRecord, Settlement};
 use crate::{AlertRecord, Link, NetworkIdentity, RoleState, Store, StoreError};
 
 fn cursor_item(name: &str) -> String {
@@ -286,5 +287,55 @@ impl Store for DynamoStore {
             self.put(&self.tables.meta, row).await
         })
         .await
+    }
+
+    async fn commit_decision(&self, decision: &Decision) -> Result<Vec<String>, StoreError> {
+        self.timed("commit_decision", self.commit_decision_items(decision)).await
+    }
+
+    async fn claim_outbox(
+        &self,
+        now_ms: u64,
+        lease_ms: u64,
+        limit: usize,
+    ) -> Result<Vec<OutboxRecord>, StoreError> {
+        self.timed("claim_outbox", self.claim_items(now_ms, lease_ms, limit)).await
+    }
+
+    async fn settle_outbox(
+        &self,
+        key: &str,
+        attempt: u32,
+        settlement: &Settlement,
+        now_ms: u64,
+    ) -> Result<(), StoreError> {
+        self.timed("settle_outbox", self.settle_item(key, attempt, settlement, now_ms)).await
+    }
+
+    async fn outbox_record(&self, key: &str) -> Result<Option<OutboxRecord>, StoreError> {
+        self.timed("outbox_record", self.outbox_record_item(key)).await
+    }
+
+    async fn outbox_records(&self) -> Result<Vec<OutboxRecord>, StoreError> {
+        self.timed("outbox_records", async {
+            let table = &self.tables.outbox;
+            let mut out: Vec<OutboxRecord> = self
+                .scan(table)
+                .await?
+                .iter()
+                .map(|i| from_json(table, i, JSON))
+                .collect::<Result<_, _>>()?;
+            out.sort_by(|a, b| a.entry.key.cmp(&b.entry.key));
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn outbox_backlog(&self) -> Result<u64, StoreError> {
+        self.timed("outbox_backlog", self.backlog_count()).await
+    }
+
+    async fn audit_log(&self, subject: &str) -> Result<Vec<AuditEntry>, StoreError> {
+        self.timed("audit_log", self.audit_items(subject)).await
     }
 }

@@ -5,6 +5,7 @@ mod backend;
 mod calls;
 mod errors;
 mod items;
+mod outbox;
 mod retry;
 mod slots;
 mod tables;
@@ -17,7 +18,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 
 pub use retry::Backoff;
-pub use tables::{BY_OPERATOR_INDEX, TableNames};
+pub use tables::{BY_DUE_INDEX, BY_OPERATOR_INDEX, TableNames};
 
 use crate::{SCHEMA_VERSION, StoreError};
 use errors::sdk_error;
@@ -100,17 +101,54 @@ impl DynamoStore {
         self.ensure_schema().await
     }
 
-    /// Writes the schema version into a fresh store, or checks it: another version is
-    /// [`StoreError::SchemaMismatch`]; missing tables are an error saying how to create them.
+    /// Writes the schema version into a fresh store, or checks it: an older version is
+    /// [`StoreError::SchemaMismatch`] (run `sparta migrate`), a newer one [`StoreError::SchemaTooNew`];
+    /// missing tables are an error saying how to create them.
     pub async fn ensure_schema(&self) -> Result<(), StoreError> {
+        match StoreError::schema(self.schema_version().await?) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Brings tables written by an older build to [`SCHEMA_VERSION`]: creates the tables added since
+    /// (version 2: `outbox` and `audit`), then moves the version, conditioned on it being unchanged.
+    /// Returns the version found. Safe to re-run after an interruption.
+    pub async fn migrate(&self) -> Result<u32, StoreError> {
+        let found = self.schema_version().await?;
+        match StoreError::schema(found) {
+            None => return Ok(found),
+            Some(e @ StoreError::SchemaTooNew { .. }) => return Err(e),
+            Some(_) => {}
+        }
+        tables::create_tables(&self.client, &self.tables, Duration::from_secs(60)).await?;
+        let table = &self.tables.meta;
+        self.client
+            .put_item()
+            .table_name(table)
+            .set_item(Some(item([(tables::META_PK, s(SCHEMA_ITEM)), (VALUE, n(SCHEMA_VERSION.into()))])))
+            .condition_expression("#value = :found")
+            .expression_attribute_names("#value", VALUE)
+            .expression_attribute_values(":found", n(found.into()))
+            .send()
+            .await
+            .map_err(|e| sdk_error(table, "PutItem", e))?;
+        Ok(found)
+    }
+
+    /// Rewrites the stored schema version (tests use it to fake tables of another build).
+    #[doc(hidden)]
+    pub async fn force_schema_version(&self, version: u32) -> Result<(), StoreError> {
+        let row = item([(tables::META_PK, s(SCHEMA_ITEM)), (VALUE, n(version.into()))]);
+        self.put(&self.tables.meta, row).await
+    }
+
+    /// The stored schema version, writing this build's into a fresh store.
+    async fn schema_version(&self) -> Result<u32, StoreError> {
         let fresh = item([(tables::META_PK, s(SCHEMA_ITEM)), (VALUE, n(SCHEMA_VERSION.into()))]);
         let stored = self.meta_item_or_insert(SCHEMA_ITEM, fresh).await?;
         let found = get_n(&self.tables.meta, &stored, VALUE)?;
-        let found = u32::try_from(found).unwrap_or(u32::MAX);
-        if found != SCHEMA_VERSION {
-            return Err(StoreError::SchemaMismatch { found, expected: SCHEMA_VERSION });
-        }
-        Ok(())
+        Ok(u32::try_from(found).unwrap_or(u32::MAX))
     }
 
     /// The meta item `name` as stored now: `fresh` if this call wrote it, else what another writer

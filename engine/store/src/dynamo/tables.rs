@@ -35,6 +35,14 @@ pub const BY_OPERATOR_INDEX: &str = "by_operator";
 pub(crate) const SUBJECT: &str = "subject";
 pub(crate) const ROLE: &str = "role";
 pub(crate) const KIND: &str = "kind";
+/// `audit`: partition the subject, sort `entry` (zero-padded slot, then the change).
+pub(crate) const AUDIT_SK: &str = "entry";
+/// `outbox`: partition the idempotency key. Claimable entries also carry `queue` and `due` (Unix ms),
+/// the keys of the sparse [`BY_DUE_INDEX`].
+pub(crate) const OUTBOX_PK: &str = "key";
+pub(crate) const QUEUE: &str = "queue";
+pub(crate) const DUE: &str = "due";
+pub const BY_DUE_INDEX: &str = "by_due";
 
 /// The full names of the store's tables under one prefix.
 #[derive(Clone, Debug)]
@@ -44,6 +52,8 @@ pub struct TableNames {
     pub validators: String,
     pub roles: String,
     pub alerts: String,
+    pub outbox: String,
+    pub audit: String,
 }
 
 impl TableNames {
@@ -54,11 +64,13 @@ impl TableNames {
             validators: format!("{prefix}validators"),
             roles: format!("{prefix}roles"),
             alerts: format!("{prefix}alerts"),
+            outbox: format!("{prefix}outbox"),
+            audit: format!("{prefix}audit"),
         }
     }
 
-    pub fn all(&self) -> [&str; 5] {
-        [&self.meta, &self.slots, &self.validators, &self.roles, &self.alerts]
+    pub fn all(&self) -> [&str; 7] {
+        [&self.meta, &self.slots, &self.validators, &self.roles, &self.alerts, &self.outbox, &self.audit]
     }
 }
 
@@ -94,6 +106,8 @@ pub(crate) async fn create_tables(
         Shape { table: &names.validators, pk: (VALIDATORS_PK, S), sk: Some((VALIDATORS_SK, S)) },
         Shape { table: &names.roles, pk: (SUBJECT, S), sk: Some((ROLE, S)) },
         Shape { table: &names.alerts, pk: (SUBJECT, S), sk: Some((KIND, S)) },
+        Shape { table: &names.outbox, pk: (OUTBOX_PK, S), sk: None },
+        Shape { table: &names.audit, pk: (SUBJECT, S), sk: Some((AUDIT_SK, S)) },
     ];
     for shape in &shapes {
         let mut request = client
@@ -117,6 +131,20 @@ pub(crate) async fn create_tables(
                     .map_err(build_error)?,
             );
         }
+        if shape.table == names.outbox {
+            request = request
+                .attribute_definitions(attribute(QUEUE, S)?)
+                .attribute_definitions(attribute(DUE, N)?)
+                .global_secondary_indexes(
+                    GlobalSecondaryIndex::builder()
+                        .index_name(BY_DUE_INDEX)
+                        .key_schema(key(QUEUE, KeyType::Hash)?)
+                        .key_schema(key(DUE, KeyType::Range)?)
+                        .projection(Projection::builder().projection_type(ProjectionType::KeysOnly).build())
+                        .build()
+                        .map_err(build_error)?,
+                );
+        }
         match request.send().await {
             Ok(_) => {}
             Err(e) if e.code() == Some("ResourceInUseException") => {} // already there
@@ -126,17 +154,20 @@ pub(crate) async fn create_tables(
     for table in names.all() {
         wait_until_active(client, table, wait).await?;
     }
-    let ttl = TimeToLiveSpecification::builder()
-        .enabled(true)
-        .attribute_name(EXPIRES_AT)
-        .build()
-        .map_err(build_error)?;
-    match client.update_time_to_live().table_name(&names.slots).time_to_live_specification(ttl).send().await {
-        Ok(_) => Ok(()),
-        // Raised when TTL is already enabled on this attribute.
-        Err(e) if e.code() == Some("ValidationException") => Ok(()),
-        Err(e) => Err(sdk_error(&names.slots, "UpdateTimeToLive", e)),
+    for table in [&names.slots, &names.outbox] {
+        let ttl = TimeToLiveSpecification::builder()
+            .enabled(true)
+            .attribute_name(EXPIRES_AT)
+            .build()
+            .map_err(build_error)?;
+        match client.update_time_to_live().table_name(table).time_to_live_specification(ttl).send().await {
+            Ok(_) => {}
+            // Raised when TTL is already enabled on this attribute.
+            Err(e) if e.code() == Some("ValidationException") => {}
+            Err(e) => return Err(sdk_error(table, "UpdateTimeToLive", e)),
+        }
     }
+    Ok(())
 }
 
 async fn wait_until_active(client: &Client, table: &str, wait: Duration) -> Result<(), StoreError> {

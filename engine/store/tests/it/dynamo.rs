@@ -98,7 +98,7 @@ async fn dynamo_store_passes_the_conformance_suite() {
         async move { Box::new(fresh_store(&client).await) as Box<dyn Store> }
     })
     .await;
-    assert_eq!(runs, 10, "every check ran on its own tables");
+    assert_eq!(runs, conformance::CHECKS, "every check ran on its own tables");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -233,25 +233,48 @@ async fn a_missing_table_is_a_clear_error() {
 }
 
 #[tokio::test]
-async fn another_schema_version_is_refused() {
+async fn tables_of_a_newer_build_are_refused() {
     let Some(client) = moto_client() else { return };
     let store = fresh_store(&client).await;
     store.ensure_schema().await.expect("the version create_tables wrote matches");
-    client
-        .put_item()
-        .table_name(&store.tables().meta)
-        .item("name", AttributeValue::S("schema_version".into()))
-        .item("value", AttributeValue::N("7".into()))
-        .send()
-        .await
-        .unwrap();
+    store.force_schema_version(SCHEMA_VERSION + 5).await.unwrap();
+    for result in [store.ensure_schema().await.map(|()| 0), store.migrate().await] {
+        match result {
+            Err(e @ StoreError::SchemaTooNew { found, expected }) => {
+                assert_eq!((found, expected), (SCHEMA_VERSION + 5, SCHEMA_VERSION));
+                assert!(e.to_string().contains("newer sparta"), "{e}");
+            }
+            other => panic!("expected SchemaTooNew, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn sparta_migrate_upgrades_version_one_tables_and_keeps_their_data() {
+    let Some(client) = moto_client() else { return };
+    let store = fresh_store(&client).await;
+    store.check_identity(&sample_identity()).await.unwrap();
+    store.commit_slots(&sample_facts(0..40, 8)).await.unwrap();
+    store.put_stats(&[sample_stats(3, 40)]).await.unwrap();
+    // What the first release had: no outbox or audit tables, version 1.
+    for table in [&store.tables().outbox, &store.tables().audit] {
+        client.delete_table().table_name(table).send().await.unwrap();
+    }
+    store.force_schema_version(1).await.unwrap();
     match store.ensure_schema().await {
-        Err(e @ StoreError::SchemaMismatch { found: 7, expected }) => {
+        Err(e @ StoreError::SchemaMismatch { found: 1, expected }) => {
             assert_eq!(expected, SCHEMA_VERSION);
             assert!(e.to_string().contains("sparta migrate"), "{e}");
         }
         other => panic!("expected SchemaMismatch, got {other:?}"),
     }
+    assert_eq!(store.migrate().await.unwrap(), 1, "reports the version it found");
+    assert_eq!(store.migrate().await.unwrap(), SCHEMA_VERSION, "a second run changes nothing");
+    store.ensure_schema().await.expect("migrated tables are current");
+    assert_eq!(store.checkpoint().await.unwrap(), Some(Slot(39)));
+    assert_eq!(store.slot_history(Slot(0)).await.unwrap(), sample_facts(0..40, 8));
+    assert_eq!(store.stats(&Address::repeat_byte(3)).await.unwrap(), Some(sample_stats(3, 40)));
+    conformance::decisions_apply_whole_and_enqueue_once(&store).await;
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use sparta_core::Slot;
+use sparta_core::{Address, Slot};
 use sparta_store::conformance::{self, sample_facts, sample_identity, sample_stats};
 use sparta_store::{EmbeddedStore, Link, SCHEMA_VERSION, Store, StoreError};
 use tempfile::TempDir;
@@ -31,7 +31,7 @@ async fn embedded_store_passes_the_conformance_suite() {
         async move { Box::new(store) as Box<dyn Store> }
     })
     .await;
-    assert_eq!(dirs.len(), 10, "every check ran on its own store");
+    assert_eq!(dirs.len(), conformance::CHECKS, "every check ran on its own store");
 }
 
 #[tokio::test]
@@ -60,23 +60,62 @@ async fn reopening_after_drop_keeps_everything() {
 }
 
 #[tokio::test]
-async fn a_store_of_another_schema_version_names_sparta_migrate() {
+async fn a_store_of_a_newer_build_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = store_path(&dir);
-    {
-        let db = redb::Database::create(&path).unwrap();
-        let txn = db.begin_write().unwrap();
-        let meta: redb::TableDefinition<&str, &[u8]> = redb::TableDefinition::new("meta");
-        txn.open_table(meta).unwrap().insert("schema_version", 7u32.to_le_bytes().as_slice()).unwrap();
-        txn.commit().unwrap();
+    drop(EmbeddedStore::open(&path).unwrap());
+    EmbeddedStore::force_schema_version(&path, SCHEMA_VERSION + 5).unwrap();
+    for result in [EmbeddedStore::open(&path).map(|_| 0), EmbeddedStore::migrate(&path)] {
+        match result {
+            Err(e @ StoreError::SchemaTooNew { found, expected }) => {
+                assert_eq!((found, expected), (SCHEMA_VERSION + 5, SCHEMA_VERSION));
+                assert!(e.to_string().contains("newer sparta"), "{e}");
+            }
+            other => panic!("expected SchemaTooNew, got {other:?}"),
+        }
     }
+}
+
+/// A version-1 store: what the first release wrote (no outbox, no audit tables).
+async fn version_one_store(path: &Path) {
+    let store = EmbeddedStore::open(path).unwrap();
+    store.check_identity(&sample_identity()).await.unwrap();
+    store.commit_slots(&sample_facts(0..40, 8)).await.unwrap();
+    store.put_stats(&[sample_stats(3, 40)]).await.unwrap();
+    drop(store);
+    let db = redb::Database::open(path).unwrap();
+    let txn = db.begin_write().unwrap();
+    for table in ["outbox", "outbox_due", "outbox_settled", "audit"] {
+        assert!(
+            txn.delete_table(redb::TableDefinition::<&str, &[u8]>::new(table)).unwrap(),
+            "{table} existed"
+        );
+    }
+    txn.commit().unwrap();
+    drop(db);
+    EmbeddedStore::force_schema_version(path, 1).unwrap();
+}
+
+#[tokio::test]
+async fn sparta_migrate_upgrades_a_version_one_store_and_keeps_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = store_path(&dir);
+    version_one_store(&path).await;
     match EmbeddedStore::open(&path) {
-        Err(e @ StoreError::SchemaMismatch { found: 7, expected }) => {
+        Err(e @ StoreError::SchemaMismatch { found: 1, expected }) => {
             assert_eq!(expected, SCHEMA_VERSION);
             assert!(e.to_string().contains("sparta migrate"), "{e}");
         }
         other => panic!("expected SchemaMismatch, got {other:?}"),
     }
+    assert_eq!(EmbeddedStore::migrate(&path).unwrap(), 1, "reports the version it found");
+    assert_eq!(EmbeddedStore::migrate(&path).unwrap(), SCHEMA_VERSION, "a second run changes nothing");
+    let store = EmbeddedStore::open(&path).expect("a migrated store opens");
+    store.check_identity(&sample_identity()).await.expect("identity kept");
+    assert_eq!(store.checkpoint().await.unwrap(), Some(Slot(39)));
+    assert_eq!(store.slot_history(Slot(0)).await.unwrap(), sample_facts(0..40, 8));
+    assert_eq!(store.stats(&Address::repeat_byte(3)).await.unwrap(), Some(sample_stats(3, 40)));
+    conformance::decisions_apply_whole_and_enqueue_once(&store).await;
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //! - `slots`: slot → compact binary row (see `codec.rs`); `committees`: epoch → 20-byte addresses
 //! - `stats`: address → JSON `ValidatorStats`; `links`: validator address → operator (UTF-8)
 //! - `roles`: (subject, role) → JSON [`RoleState`]; `alerts`: (subject, kind) → JSON [`AlertRecord`]
+//! - since version 2: `outbox`, its `outbox_due` and `outbox_settled` indexes, and `audit` (see `outbox.rs`)
 //!
 //! Slot facts are the bulk of the file, hence the binary rows; everything else is small and JSON keeps
 //! it readable and forward-compatible. redb is blocking, so every operation runs on tokio's blocking pool.
@@ -23,7 +24,10 @@ use sparta_core::{Address, Slot, SlotFacts, ValidatorStats};
 use crate::codec::{self, CommitteeRef};
 use crate::error::{SCHEMA_VERSION, StoreError};
 use crate::model::{AlertRecord, Link, NetworkIdentity, RoleState};
+use crate::outbox::{AuditEntry, Decision, OutboxRecord, Settlement};
 use crate::store::Store;
+
+mod outbox;
 
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const SLOTS: TableDefinition<u64, &[u8]> = TableDefinition::new("slots");
@@ -91,13 +95,63 @@ impl EmbeddedStore {
             txn.open_table(LINKS)?;
             txn.open_table(ROLES)?;
             txn.open_table(ALERTS)?;
+            outbox::create_tables(&txn)?;
             Ok(())
         })()
         .map_err(|f| f.into_store_error(&self.path))?;
         txn.commit().map_err(|e| self.fail(e))
     }
 
+    /// Brings a store written by an older build to [`SCHEMA_VERSION`] in one transaction (a crash
+    /// leaves it as it was). Returns the version found; a store of a newer build is refused.
+    pub fn migrate(path: &Path) -> Result<u32, StoreError> {
+        if !path.try_exists().map_err(|source| StoreError::Io { path: path.to_path_buf(), source })? {
+            return Err(StoreError::InvalidInput(format!("no store at {}", path.display())));
+        }
+        let mut builder = Database::builder();
+        builder.set_check_integrity_on_open(true);
+        let db = builder.open(path).map_err(|e| map_open_error(path, e))?;
+        let store = Self { db: Arc::new(db), path: Arc::new(path.to_path_buf()) };
+        let found = store.schema_version()?;
+        match StoreError::schema(found) {
+            None => return Ok(found),
+            Some(e @ StoreError::SchemaTooNew { .. }) => return Err(e),
+            Some(_) => {}
+        }
+        let txn = store.db.begin_write().map_err(|e| store.fail(e))?;
+        (|| -> Result<(), Fail> {
+            // Version 2 added the outbox and the audit log; nothing else changed shape.
+            outbox::create_tables(&txn)?;
+            txn.open_table(META)?.insert(KEY_SCHEMA, SCHEMA_VERSION.to_le_bytes().as_slice())?;
+            Ok(())
+        })()
+        .map_err(|f| f.into_store_error(&store.path))?;
+        txn.commit().map_err(|e| store.fail(e))?;
+        Ok(found)
+    }
+
+    /// Rewrites the stored schema version (tests use it to fake a store of another build).
+    #[doc(hidden)]
+    pub fn force_schema_version(path: &Path, version: u32) -> Result<(), StoreError> {
+        let db = Database::builder().open(path).map_err(|e| map_open_error(path, e))?;
+        let store = Self { db: Arc::new(db), path: Arc::new(path.to_path_buf()) };
+        let txn = store.db.begin_write().map_err(|e| store.fail(e))?;
+        txn.open_table(META)
+            .and_then(|mut meta| {
+                meta.insert(KEY_SCHEMA, version.to_le_bytes().as_slice()).map(|_| ()).map_err(Into::into)
+            })
+            .map_err(|e| store.fail(e))?;
+        txn.commit().map_err(|e| store.fail(e))
+    }
+
     fn check_schema(&self) -> Result<(), StoreError> {
+        match StoreError::schema(self.schema_version()?) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    fn schema_version(&self) -> Result<u32, StoreError> {
         let read = || -> Result<Option<Vec<u8>>, Fail> {
             let txn = self.db.begin_read()?;
             let meta = match txn.open_table(META) {
@@ -112,10 +166,7 @@ impl EmbeddedStore {
         let found = u32::from_le_bytes(
             bytes.as_slice().try_into().map_err(|_| corrupt(&self.path, "malformed schema version"))?,
         );
-        if found != SCHEMA_VERSION {
-            return Err(StoreError::SchemaMismatch { found, expected: SCHEMA_VERSION });
-        }
-        Ok(())
+        Ok(found)
     }
 
     fn fail(&self, e: impl Into<redb::Error>) -> StoreError {
@@ -140,7 +191,7 @@ impl EmbeddedStore {
 }
 
 /// An error inside a blocking operation, given the store's path only when it leaves `run`.
-enum Fail {
+pub(crate) enum Fail {
     Db(redb::Error),
     Corrupt(String),
     Store(StoreError),
@@ -207,11 +258,11 @@ fn addr_key(a: &Address) -> &[u8; 20] {
     &a.0.0
 }
 
-fn to_json<T: Serialize>(value: &T) -> Result<Vec<u8>, Fail> {
+pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<Vec<u8>, Fail> {
     serde_json::to_vec(value).map_err(|e| Fail::Store(StoreError::InvalidInput(e.to_string())))
 }
 
-fn from_json<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T, Fail> {
+pub(crate) fn from_json<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T, Fail> {
     serde_json::from_slice(bytes).map_err(|e| Fail::Corrupt(format!("undecodable {what} record: {e}")))
 }
 
@@ -507,6 +558,83 @@ impl Store for EmbeddedStore {
             Ok(())
         })
         .await
+    }
+
+    async fn commit_decision(&self, decision: &Decision) -> Result<Vec<String>, StoreError> {
+        decision.validate().map_err(StoreError::InvalidInput)?;
+        let decision = decision.clone();
+        self.run("commit_decision", move |db| {
+            let txn = db.begin_write()?;
+            let enqueued;
+            {
+                let mut roles = txn.open_table(ROLES)?;
+                for state in &decision.roles {
+                    roles
+                        .insert((state.subject.as_str(), state.role.as_str()), to_json(state)?.as_slice())?;
+                }
+                let mut alerts = txn.open_table(ALERTS)?;
+                for alert in &decision.alerts {
+                    alerts
+                        .insert((alert.subject.as_str(), alert.kind.as_str()), to_json(alert)?.as_slice())?;
+                }
+                outbox::append_audit(&txn, &decision.audit)?;
+                enqueued = outbox::enqueue(&txn, &decision.outbox)?;
+            }
+            txn.commit()?;
+            Ok(enqueued)
+        })
+        .await
+    }
+
+    async fn claim_outbox(
+        &self,
+        now_ms: u64,
+        lease_ms: u64,
+        limit: usize,
+    ) -> Result<Vec<OutboxRecord>, StoreError> {
+        self.run("claim_outbox", move |db| {
+            let txn = db.begin_write()?;
+            let claimed = outbox::claim(&txn, now_ms, lease_ms, limit)?;
+            txn.commit()?;
+            Ok(claimed)
+        })
+        .await
+    }
+
+    async fn settle_outbox(
+        &self,
+        key: &str,
+        attempt: u32,
+        settlement: &Settlement,
+        now_ms: u64,
+    ) -> Result<(), StoreError> {
+        let key = key.to_owned();
+        let settlement = settlement.clone();
+        self.run("settle_outbox", move |db| {
+            let txn = db.begin_write()?;
+            outbox::settle(&txn, &key, attempt, &settlement, now_ms)?;
+            txn.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn outbox_record(&self, key: &str) -> Result<Option<OutboxRecord>, StoreError> {
+        let key = key.to_owned();
+        self.run("outbox_record", move |db| outbox::record(&db.begin_read()?, &key)).await
+    }
+
+    async fn outbox_records(&self) -> Result<Vec<OutboxRecord>, StoreError> {
+        self.run("outbox_records", |db| outbox::all(&db.begin_read()?)).await
+    }
+
+    async fn outbox_backlog(&self) -> Result<u64, StoreError> {
+        self.run("outbox_backlog", |db| outbox::backlog(&db.begin_read()?)).await
+    }
+
+    async fn audit_log(&self, subject: &str) -> Result<Vec<AuditEntry>, StoreError> {
+        let subject = subject.to_owned();
+        self.run("audit_log", move |db| outbox::audit_of(&db.begin_read()?, &subject)).await
     }
 
     async fn put_alert(&self, alert: &AlertRecord) -> Result<(), StoreError> {
