@@ -13,6 +13,8 @@ pub mod conformance;
 pub mod dynamo;
 mod embedded;
 mod error;
+#[cfg(feature = "local-moto")]
+pub mod local;
 mod model;
 pub mod outbox;
 mod store;

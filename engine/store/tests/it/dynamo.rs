@@ -1,84 +1,25 @@
 //! The DynamoDB backend against a real local moto server: the shared conformance suite plus what only
 //! DynamoDB can get wrong (conditional writes, TTL, large batches, missing tables).
 
-use std::io::BufRead;
-use std::net::{TcpListener, TcpStream};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::AttributeValue;
 use sparta_core::{Address, Slot};
 use sparta_store::conformance::{self, sample_facts, sample_identity, sample_stats};
+use sparta_store::local::LocalMoto;
 use sparta_store::{DynamoStore, Link, SCHEMA_VERSION, Store, StoreError};
 
-/// The moto server of this test process. Its stdin stays open while the process lives; the wrapper
-/// shell kills moto when it closes, so the server never outlives the tests.
-struct Moto {
-    endpoint: String,
-    _guard: Mutex<Child>,
-}
-
-static MOTO: OnceLock<Option<Moto>> = OnceLock::new();
 static NEXT_PREFIX: AtomicU64 = AtomicU64::new(0);
 
-fn moto_server_path() -> Option<String> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/moto");
-    let out = Command::new(&script).stderr(Stdio::inherit()).output();
-    let path = match out {
-        Ok(out) if out.status.success() => out.stdout.lines().map_while(Result::ok).last(),
-        Ok(out) => {
-            eprintln!("{} failed: {}", script.display(), out.status);
-            None
-        }
-        Err(e) => {
-            eprintln!("cannot run {}: {e}", script.display());
-            None
-        }
-    };
-    if path.is_none() && std::env::var_os("CI").is_some() {
-        panic!("moto could not be installed; the DynamoDB tests must run in CI");
-    }
-    path
-}
-
-fn start_moto() -> Option<Moto> {
-    let server = moto_server_path()?;
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new("sh")
-        .args(["-c", "\"$0\" -H 127.0.0.1 -p \"$1\" & pid=$!; read _; kill $pid", &server, &port.to_string()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("moto_server starts");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "moto_server did not listen on port {port} within 30s");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Some(Moto { endpoint: format!("http://127.0.0.1:{port}"), _guard: Mutex::new(child) })
-}
-
 /// A client for the shared moto server, or `None` (test skipped) when moto is unavailable outside CI.
-fn moto_client() -> Option<Client> {
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let moto = MOTO.get_or_init(start_moto).as_ref()?;
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(&moto.endpoint)
-        .credentials_provider(Credentials::new("test", "test", None, None, "static"))
-        .build();
-    Some(Client::from_conf(config))
+pub(crate) fn moto_client() -> Option<Client> {
+    LocalMoto::shared().map(LocalMoto::client)
 }
 
 /// A table prefix no other test uses, so tests share one server without colliding.
-fn unique_prefix() -> String {
+pub(crate) fn unique_prefix() -> String {
     format!("t{}-{}-", std::process::id(), NEXT_PREFIX.fetch_add(1, Ordering::Relaxed))
 }
 

@@ -2,3 +2,5 @@
 
 mod dynamo;
 mod embedded;
+mod faults;
+mod proxy;
