@@ -133,6 +133,9 @@ async fn deliver(ctx: &EngineContext, record: OutboxRecord) -> Result<(), ActorP
     let key = record.entry.key.as_str();
     let settlement = match serde_json::from_str::<DiscordAction>(&record.entry.payload) {
         Err(e) => Settlement::Rejected(format!("undecodable payload: {e}")),
+        Ok(action) if superseded(ctx, &action).await? => {
+            Settlement::Rejected("superseded: a later decision changed this role again".into())
+        }
         Ok(action) => match ctx.sink.deliver(key, &action).await {
             Ok(()) => Settlement::Delivered,
             Err(e) if e.is_retryable() && record.attempts < config.max_attempts => {
@@ -163,6 +166,17 @@ async fn deliver(ctx: &EngineContext, record: OutboxRecord) -> Result<(), ActorP
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// A role change whose state was changed again since (e.g. a grant whose delivery a crash cut short,
+/// redelivered after the revoke went out) must not be applied out of order.
+async fn superseded(ctx: &EngineContext, action: &DiscordAction) -> Result<bool, StoreError> {
+    let (user, role, grant) = match action {
+        DiscordAction::AddRole { user, role, .. } => (user, role, true),
+        DiscordAction::RemoveRole { user, role, .. } => (user, role, false),
+        DiscordAction::DirectMessage { .. } | DiscordAction::ChannelPost { .. } => return Ok(false),
+    };
+    Ok(ctx.store.role_state(user, role).await?.is_some_and(|state| state.held != grant))
 }
 
 #[cfg(test)]

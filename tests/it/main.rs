@@ -1,4 +1,5 @@
 //! The `sparta` binary as a user runs it: devnet, devnet serve, check, config check.
 
 mod cli;
+mod crash;
 mod process;

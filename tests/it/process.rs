@@ -17,6 +17,11 @@ pub fn sparta(args: &[&str], cwd: &Path) -> Sparta {
         .args(args)
         .current_dir(cwd)
         .env("RUST_LOG", "info")
+        // For a store on a local DynamoDB emulator; never real AWS in tests.
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -60,6 +65,11 @@ impl Sparta {
                 }
             }
         }
+    }
+
+    /// SIGKILL: no chance to clean up, as in a power cut or an OOM kill.
+    pub fn kill(&mut self) {
+        self.child.kill().expect("the process can be killed");
     }
 
     pub fn interrupt(&self) {

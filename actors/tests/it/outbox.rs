@@ -4,7 +4,8 @@
 use std::collections::BTreeSet;
 
 use sparta_bot::DiscordAction;
-use sparta_store::OutboxState;
+use sparta_core::Slot;
+use sparta_store::{Decision, OutboxEntry, OutboxState, RoleState};
 
 use crate::harness::{Harness, SinkMode};
 
@@ -123,5 +124,39 @@ async fn a_rejected_action_is_settled_once_and_never_retried() {
     assert_eq!(engine.flush_outbox().await.unwrap(), 0);
     assert_eq!(h.sink.refused(), refused, "a rejection is final");
     assert!(h.sink.actions().is_empty());
+    engine.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_change_overtaken_by_a_later_one_is_not_applied_out_of_order() {
+    let mut h = Harness::new().await;
+    let change = |grant: bool, slot: u64| {
+        let (user, role, reason) = ("member-9".to_string(), "performant".to_string(), format!("slot {slot}"));
+        let action = if grant {
+            DiscordAction::AddRole { user: user.clone(), role: role.clone(), reason }
+        } else {
+            DiscordAction::RemoveRole { user: user.clone(), role: role.clone(), reason }
+        };
+        Decision {
+            roles: vec![RoleState { subject: user, role, held: grant, since_slot: Slot(slot) }],
+            outbox: vec![OutboxEntry {
+                key: action.idempotency_key(&format!("after:{slot}")),
+                payload: serde_json::to_string(&action).unwrap(),
+                created_slot: Slot(slot),
+            }],
+            ..Decision::default()
+        }
+    };
+    // A grant, then its revoke, both still waiting (as after a crash mid-delivery).
+    let grant = h.store.commit_decision(&change(true, 3)).await.unwrap();
+    let revoke = h.store.commit_decision(&change(false, 5)).await.unwrap();
+    let engine = h.start_engine().await;
+    assert_eq!(engine.flush_outbox().await.unwrap(), 0);
+    assert_eq!(h.sink.keys(), revoke, "only the latest change reaches Discord");
+    let stale = h.store.outbox_record(&grant[0]).await.unwrap().unwrap();
+    assert!(
+        matches!(&stale.state, OutboxState::Rejected { reason, .. } if reason.contains("superseded")),
+        "{stale:?}"
+    );
     engine.stop().await;
 }

@@ -241,6 +241,9 @@ pub async fn role_states_round_trip_and_upsert(store: &dyn Store) {
             role("u2", "healthy", true, 5)
         ]
     );
+    assert_eq!(store.role_state("u1", "healthy").await.unwrap(), Some(role("u1", "healthy", false, 9)));
+    assert_eq!(store.role_state("u1", "nothing").await.unwrap(), None);
+    assert_eq!(store.role_state("u3", "healthy").await.unwrap(), None);
 }
 
 pub async fn alerts_round_trip_and_upsert(store: &dyn Store) {

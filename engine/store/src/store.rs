@@ -47,6 +47,9 @@ pub trait Store: Send + Sync {
     /// Every role state, ordered by (subject, role).
     async fn role_states(&self) -> Result<Vec<RoleState>, StoreError>;
 
+    /// The state keyed by (subject, role), if any.
+    async fn role_state(&self, subject: &str, role: &str) -> Result<Option<RoleState>, StoreError>;
+
     /// Upserts the state keyed by (subject, role).
     async fn put_role_state(&self, state: &RoleState) -> Result<(), StoreError>;
 

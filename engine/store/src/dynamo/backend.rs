@@ -234,6 +234,15 @@ impl Store for DynamoStore {
         .await
     }
 
+    async fn role_state(&self, subject: &str, role: &str) -> Result<Option<RoleState>, StoreError> {
+        self.timed("role_state", async {
+            let table = &self.tables.roles;
+            let found = self.get(table, item([(SUBJECT, s(subject)), (ROLE, s(role))])).await?;
+            found.map(|i| from_json(table, &i, JSON)).transpose()
+        })
+        .await
+    }
+
     async fn put_role_state(&self, state: &RoleState) -> Result<(), StoreError> {
         self.timed("put_role_state", async {
             let row = item([

@@ -520,6 +520,17 @@ impl Store for EmbeddedStore {
         self.run("role_states", |db| read_all_json(db, ROLES, "role state")).await
     }
 
+    async fn role_state(&self, subject: &str, role: &str) -> Result<Option<RoleState>, StoreError> {
+        let (subject, role) = (subject.to_owned(), role.to_owned());
+        self.run("role_state", move |db| {
+            let txn = db.begin_read()?;
+            let table = txn.open_table(ROLES)?;
+            let value = table.get((subject.as_str(), role.as_str()))?;
+            value.map(|v| from_json("role state", v.value())).transpose()
+        })
+        .await
+    }
+
     async fn put_role_state(&self, state: &RoleState) -> Result<(), StoreError> {
         let state = state.clone();
         self.run("put_role_state", move |db| {

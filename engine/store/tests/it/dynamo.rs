@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use sparta_core::{Address, Slot};
 use sparta_store::conformance::{self, sample_facts, sample_identity, sample_stats};
 use sparta_store::local::LocalMoto;
-use sparta_store::{DynamoStore, Link, SCHEMA_VERSION, Store, StoreError};
+use sparta_store::{Decision, DynamoStore, Link, SCHEMA_VERSION, Settlement, Store, StoreError};
 
 static NEXT_PREFIX: AtomicU64 = AtomicU64::new(0);
 
@@ -98,6 +98,35 @@ async fn slot_rows_carry_a_ttl_and_the_table_expires_them() {
     let ttl = client.describe_time_to_live().table_name(&store.tables().slots).send().await.unwrap();
     let ttl = ttl.time_to_live_description().expect("TTL is described");
     assert_eq!(ttl.attribute_name(), Some("expires_at"));
+}
+
+#[tokio::test]
+async fn settled_outbox_items_leave_the_due_index_and_carry_a_ttl() {
+    let Some(client) = moto_client() else { return };
+    let store = fresh_store(&client).await;
+    let decision = Decision { outbox: vec![conformance::entry("dm:ttl")], ..Decision::default() };
+    store.commit_decision(&decision).await.unwrap();
+    let raw = |client: Client, table: String| async move {
+        let key = AttributeValue::S("dm:ttl".into());
+        client.get_item().table_name(table).key("key", key).send().await.unwrap().item.expect("stored")
+    };
+    let pending = raw(client.clone(), store.tables().outbox.clone()).await;
+    assert_eq!(pending.get("queue"), Some(&AttributeValue::S("due".into())), "claimable: in the index");
+    assert!(!pending.contains_key("expires_at"), "a pending entry never expires");
+
+    let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
+    let claimed = store.claim_outbox(now_ms, 1_000, 10).await.unwrap();
+    store.settle_outbox("dm:ttl", claimed[0].attempts, &Settlement::Delivered, now_ms).await.unwrap();
+    let settled = raw(client.clone(), store.tables().outbox.clone()).await;
+    assert!(!settled.contains_key("queue") && !settled.contains_key("due"), "settled: out of the index");
+    let expires_at: u64 = match settled.get("expires_at") {
+        Some(AttributeValue::N(v)) => v.parse().unwrap(),
+        other => panic!("a settled entry needs a numeric expires_at, got {other:?}"),
+    };
+    let thirty_days = 30 * 24 * 3600;
+    assert_eq!(expires_at, now_ms / 1_000 + thirty_days, "kept 30 days for deduplication");
+    let ttl = client.describe_time_to_live().table_name(&store.tables().outbox).send().await.unwrap();
+    assert_eq!(ttl.time_to_live_description().and_then(|t| t.attribute_name()), Some("expires_at"));
 }
 
 #[tokio::test]
