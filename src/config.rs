@@ -8,6 +8,7 @@ use serde::Deserialize;
 use sparta_actors::EngineConfig;
 use sparta_core::Address;
 
+use crate::ha::HaConfig;
 use crate::store::StoreConfig;
 
 #[derive(Debug, Deserialize)]
@@ -22,6 +23,9 @@ pub struct Config {
     pub engine: EngineConfig,
     #[serde(default)]
     pub discord: DiscordConfig,
+    /// Leader election among several instances (off: this is the only one).
+    #[serde(default)]
+    pub ha: HaConfig,
     /// Operator ↔ validator links known up front (more are added by `/verify` later).
     #[serde(default)]
     pub links: Vec<LinkConfig>,
@@ -119,6 +123,7 @@ impl Config {
             problems.push("engine.outbox.lease_ms, batch and max_attempts must be positive".into());
         }
         self.store.validate(&mut problems);
+        self.ha.validate(&mut problems);
         problems
     }
 }
@@ -195,6 +200,18 @@ mod tests {
         }
         let err = parse(&format!("{base}[store]\nbackend = \"postgres\"\n")).unwrap_err();
         assert!(err.to_string().contains("postgres"), "{err}");
+    }
+
+    #[test]
+    fn leader_election_is_off_by_default_and_checked_when_on() {
+        let base = "[chain]\nnode_url = \"http://a\"\nl1_url = \"http://b\"\n";
+        assert!(!parse(base).unwrap().ha.enabled);
+        let on = parse(&format!("{base}[ha]\nenabled = true\ninstance = \"a\"\nttl_ms = 5000\n")).unwrap();
+        assert!(on.validate().is_empty(), "{:?}", on.validate());
+        let bad = parse(&format!("{base}[ha]\nenabled = true\ninstance = \" \"\nttl_ms = 10\n")).unwrap();
+        let problems = bad.validate();
+        assert!(problems.iter().any(|p| p.contains("ha.instance")), "{problems:?}");
+        assert!(problems.iter().any(|p| p.contains("ha.ttl_ms")), "{problems:?}");
     }
 
     #[test]

@@ -14,6 +14,7 @@ use sparta_devnet::{Devnet, DevnetConfig, ListenAddrs, ProtocolVersion};
 use sparta_store::Link;
 
 use crate::cli::{DevnetCommand, DevnetServe, NetworkArgs, ServeArgs};
+use crate::ha::HaConfig;
 use crate::run::{self, StartOptions};
 use crate::store::{Backend, DynamoSection, StoreConfig};
 
@@ -159,6 +160,7 @@ pub async fn main(args: DevnetCommand) -> anyhow::Result<()> {
         engine,
         links,
         console_json: args.json,
+        ha: HaConfig::default(),
     })
     .await?;
     let outcome = run::until_stopped(running, args.run_for).await;

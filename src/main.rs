@@ -4,6 +4,7 @@ mod check;
 mod cli;
 mod config;
 mod devnet;
+mod ha;
 mod logging;
 mod run;
 mod store;

@@ -15,6 +15,7 @@ use sparta_store::{Link, NetworkIdentity};
 use tracing::info;
 
 use crate::config::Config;
+use crate::ha::{Elector, HaConfig, Parts};
 use crate::store::StoreConfig;
 
 pub struct StartOptions {
@@ -25,11 +26,19 @@ pub struct StartOptions {
     pub engine: EngineConfig,
     pub links: Vec<Link>,
     pub console_json: bool,
+    pub ha: HaConfig,
 }
 
 pub struct Running {
-    pub engine: Engine,
+    mode: Mode,
     pub metrics: sparta_telemetry::MetricsServer,
+}
+
+enum Mode {
+    /// The only instance: the engine runs from the start.
+    Single(Engine),
+    /// One of several: the engine runs while this instance holds the lease.
+    Elected(Elector),
 }
 
 pub async fn start(options: StartOptions) -> anyhow::Result<Running> {
@@ -58,9 +67,23 @@ pub async fn start(options: StartOptions) -> anyhow::Result<Running> {
 
     let clock: Arc<dyn SlotClock> = Arc::new(SystemSlotClock::new(identity.timing));
     let sink = Arc::new(ConsoleSink::new(options.console_json));
+    if options.ha.enabled {
+        let parts = Parts {
+            config: options.engine,
+            store,
+            sink,
+            clock,
+            node_url: options.node_url,
+            l1_url: options.l1_url,
+            source,
+        };
+        let elector = Elector::start(options.ha, parts, metrics.readiness().clone());
+        return Ok(Running { mode: Mode::Elected(elector), metrics });
+    }
     let ctx = EngineContext::new(options.engine, store, sink, clock, source);
     let engine = Engine::start(ctx).await?;
-    Ok(Running { engine, metrics })
+    metrics.readiness().set(true, "single", "the only instance; publishing");
+    Ok(Running { mode: Mode::Single(engine), metrics })
 }
 
 /// Runs until Ctrl-C / SIGTERM, the optional deadline, or the engine stopping by itself (an error).
@@ -71,19 +94,31 @@ pub async fn until_stopped(mut running: Running, run_for: Option<Duration>) -> a
             None => std::future::pending().await,
         }
     };
-    let outcome = tokio::select! {
-        _ = shutdown_signal() => { println!("stopping (signal)"); Ok(()) }
-        _ = deadline => { println!("stopping (--for elapsed)"); Ok(()) }
-        _ = running.engine.stopped() => Err(anyhow::anyhow!("the engine stopped: too many actor restarts (see the log)")),
+    let outcome = match &mut running.mode {
+        Mode::Single(engine) => tokio::select! {
+            _ = shutdown_signal() => { println!("stopping (signal)"); Ok(()) }
+            _ = deadline => { println!("stopping (--for elapsed)"); Ok(()) }
+            _ = engine.stopped() => Err(anyhow::anyhow!("the engine stopped: too many actor restarts (see the log)")),
+        },
+        Mode::Elected(elector) => tokio::select! {
+            _ = shutdown_signal() => { println!("stopping (signal)"); Ok(()) }
+            _ = deadline => { println!("stopping (--for elapsed)"); Ok(()) }
+            ended = elector.ended() => ended.and(Err(anyhow::anyhow!("the leader election ended"))),
+        },
     };
-    if let Ok(status) = running.engine.status().await {
-        println!(
-            "stopped at slot {} with {} validators tracked",
-            status.checkpoint.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
-            status.validators
-        );
+    match running.mode {
+        Mode::Single(engine) => {
+            if let Ok(status) = engine.status().await {
+                println!(
+                    "stopped at slot {} with {} validators tracked",
+                    status.checkpoint.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
+                    status.validators
+                );
+            }
+            engine.stop().await;
+        }
+        Mode::Elected(elector) => elector.stop().await?,
     }
-    running.engine.stop().await;
     let _ = running.metrics.shutdown().await;
     outcome
 }
@@ -124,6 +159,7 @@ pub async fn main(config_path: &Path) -> anyhow::Result<()> {
             .map(|l| Link { operator: l.operator, validator: l.validator })
             .collect(),
         console_json: config.discord.console_json,
+        ha: config.ha,
     })
     .await?;
     until_stopped(running, None).await

@@ -9,7 +9,7 @@ use sparta_bot::DiscordSink;
 use sparta_chain::source::ChainSource;
 use sparta_core::policy::{AlertPolicy, RolePolicy};
 use sparta_core::{MonitorConfig, SlotClock};
-use sparta_store::Store;
+use sparta_store::{Fence, Store};
 use tokio::sync::Mutex;
 
 use crate::names::{ChildKind, Names};
@@ -83,6 +83,9 @@ pub struct EngineContext {
     pub clock: Arc<dyn SlotClock>,
     /// The source keeps caches (committees, checkpoints) that outlive a watcher restart.
     pub source: Mutex<ChainSource>,
+    /// Set when this engine runs as the elected leader: its store is fenced with this token and the
+    /// outbox publisher checks the lease before every Discord send.
+    pub leadership: Option<Fence>,
 }
 
 impl EngineContext {
@@ -97,7 +100,24 @@ impl EngineContext {
         // Epoch boundaries are the chain's, whatever the config file says.
         config.monitor.epoch_duration_slots = clock.timing().epoch_duration_slots;
         let names = Names::new(&config.name);
-        Arc::new(Self { config, names, store, sink, clock, source: Mutex::new(source) })
+        Arc::new(Self { config, names, store, sink, clock, source: Mutex::new(source), leadership: None })
+    }
+
+    /// An engine that publishes only while `fence` is the current leadership term: every decision,
+    /// outbox claim and settle is fenced in the store, and every send is preceded by a lease check.
+    pub fn leading(
+        config: EngineConfig,
+        store: Arc<dyn Store>,
+        sink: Arc<dyn DiscordSink>,
+        clock: Arc<dyn SlotClock>,
+        source: ChainSource,
+        fence: Fence,
+    ) -> Arc<Self> {
+        let fenced = store.fenced(fence.clone());
+        let ctx = Self::new(config, fenced, sink, clock, source);
+        let mut ctx = Arc::try_unwrap(ctx).unwrap_or_else(|_| unreachable!("a new context has one owner"));
+        ctx.leadership = Some(fence);
+        Arc::new(ctx)
     }
 
     /// Tells the outbox publisher that new entries wait (if it is down, its restart drains them).

@@ -116,7 +116,14 @@ impl Actor for OutboxPublisher {
 async fn drain(ctx: &EngineContext) -> Result<bool, ActorProcessingErr> {
     let config = &ctx.config.outbox;
     for _ in 0..8 {
-        let claimed = ctx.store.claim_outbox(now_ms(), config.lease_ms, config.batch.max(1)).await?;
+        let claimed = match ctx.store.claim_outbox(now_ms(), config.lease_ms, config.batch.max(1)).await {
+            Ok(claimed) => claimed,
+            Err(StoreError::Fenced { .. }) => {
+                warn!("leadership lost; the outbox is the new leader's");
+                return Ok(true);
+            }
+            Err(e) => return Err(e.into()),
+        };
         if claimed.is_empty() {
             metrics::gauge!(catalog::DISCORD_OUTBOX_BACKLOG).set(ctx.store.outbox_backlog().await? as f64);
             return Ok(true);
@@ -133,6 +140,11 @@ async fn deliver(ctx: &EngineContext, record: OutboxRecord) -> Result<(), ActorP
     let key = record.entry.key.as_str();
     let settlement = match serde_json::from_str::<DiscordAction>(&record.entry.payload) {
         Err(e) => Settlement::Rejected(format!("undecodable payload: {e}")),
+        Ok(_) if !still_leading(ctx).await? => {
+            // Not ours to send any more: leave the claim to expire for the new leader.
+            warn!(key, "leadership lost; not sending");
+            return Ok(());
+        }
         Ok(action) if superseded(ctx, &action).await? => {
             Settlement::Rejected("superseded: a later decision changed this role again".into())
         }
@@ -159,13 +171,25 @@ async fn deliver(ctx: &EngineContext, record: OutboxRecord) -> Result<(), ActorP
             debug!(key, outcome, "outbox entry settled");
             Ok(())
         }
-        // Our lease ran out and another claim owns the entry now: it will settle it.
+        // Our lease ran out and another claim owns the entry now, or another instance leads: they settle it.
         Err(StoreError::Settle { reason, .. }) => {
             warn!(key, %reason, "outbox entry was claimed again while being delivered");
             Ok(())
         }
+        Err(e @ StoreError::Fenced { .. }) => {
+            warn!(key, error = %e, "sent, but leadership was lost before recording it");
+            Ok(())
+        }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The last check before a send: this engine's term is the lease's current one and not expired.
+/// (A leader paused past its lease must not send what it claimed before the pause.)
+async fn still_leading(ctx: &EngineContext) -> Result<bool, StoreError> {
+    let Some(fence) = &ctx.leadership else { return Ok(true) };
+    let lease = ctx.store.lease(&fence.lease).await?;
+    Ok(lease.is_some_and(|l| l.token == fence.token && l.expires_ms > now_ms()))
 }
 
 /// A role change whose state was changed again since (e.g. a grant whose delivery a crash cut short,

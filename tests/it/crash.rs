@@ -22,7 +22,7 @@ const NETWORK: [&str; 10] =
     ["--validators", "40", "--committee", "12", "--epoch-slots", "8", "--slot-seconds", "1", "--seed", "7"];
 
 /// Every delivery line the console sink printed (JSON mode), by idempotency key.
-fn deliveries(lines: &[String], into: &mut BTreeMap<String, usize>) {
+pub fn deliveries(lines: &[String], into: &mut BTreeMap<String, usize>) {
     for line in lines.iter().filter(|l| l.starts_with('{')) {
         if let Ok(value) = serde_json::from_str::<serde_json::Value>(line)
             && let Some(key) = value.get("key").and_then(|k| k.as_str())
@@ -63,7 +63,7 @@ fn kill_and_restart(dir: &Path, store_args: &[&str], seed: u64) -> BTreeMap<Stri
 }
 
 /// What must hold after the crashes, whatever the backend.
-async fn assert_nothing_lost(store: &dyn Store, received: &BTreeMap<String, usize>, timing: ChainTiming) {
+pub async fn assert_nothing_lost(store: &dyn Store, received: &BTreeMap<String, usize>, timing: ChainTiming) {
     // Outbox: every decision delivered, every delivery a decision.
     let records = store.outbox_records().await.unwrap();
     assert!(!records.is_empty(), "the run decided something");

@@ -2,4 +2,5 @@
 
 mod cli;
 mod crash;
+mod failover;
 mod process;

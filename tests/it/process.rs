@@ -72,6 +72,20 @@ impl Sparta {
         self.child.kill().expect("the process can be killed");
     }
 
+    /// SIGSTOP / SIGCONT: a process frozen (GC pause, VM migration, swap storm) and thawed.
+    pub fn pause(&self, paused: bool) {
+        let signal = if paused { "-STOP" } else { "-CONT" };
+        let status = Command::new("kill").args([signal, &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+    }
+
+    /// Moves lines that arrived since the last look into `seen`.
+    pub fn collect(&mut self) {
+        while let Ok(line) = self.lines.try_recv() {
+            self.seen.push(line);
+        }
+    }
+
     pub fn interrupt(&self) {
         let status = Command::new("kill").args(["-INT", &self.child.id().to_string()]).status().unwrap();
         assert!(status.success());

@@ -83,7 +83,7 @@ pub fn sample_stats(byte: u8, total_slots: u32) -> ValidatorStats {
 }
 
 /// How many checks [`run_all`] runs (each on its own fresh store).
-pub const CHECKS: usize = 16;
+pub const CHECKS: usize = 17;
 
 /// Runs every check, each on a fresh store from `fresh`.
 pub async fn run_all<F, Fut>(mut fresh: F)
@@ -107,6 +107,7 @@ where
     retries_wait_until_due(fresh().await.as_ref()).await;
     concurrent_claims_never_share_an_entry(fresh().await.as_ref()).await;
     audit_log_is_per_subject_in_slot_order(fresh().await.as_ref()).await;
+    leases_elect_one_holder_and_fence_the_old_one(fresh().await.as_ref()).await;
 }
 
 pub async fn cursors_round_trip_and_move(store: &dyn Store) {

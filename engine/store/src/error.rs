@@ -42,6 +42,12 @@ pub enum StoreError {
     #[error("outbox entry {key:?} was not settled: {reason}")]
     Settle { key: String, reason: SettleRefused },
 
+    #[error(
+        "refused: this instance's leadership (lease {lease}, token {token}) was taken over (current token \
+         {current}); it must stop publishing"
+    )]
+    Fenced { lease: String, token: u64, current: u64 },
+
     #[error("invalid input to the store: {0}")]
     InvalidInput(String),
 

@@ -50,3 +50,53 @@ pub struct AlertRecord {
     pub since_slot: Slot,
     pub evidence: String,
 }
+
+/// A named lease: who leads, until when, and the fencing token of their term. The token grows with
+/// every change of holder, so a write carrying an older token is from a leader that was replaced.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    pub name: String,
+    pub holder: String,
+    pub token: u64,
+    /// Unix milliseconds.
+    pub expires_ms: u64,
+}
+
+impl Lease {
+    /// The lease after `holder` asks for it at `now_ms`: taken when free or expired, renewed when
+    /// `holder` already has it, else unchanged (another holder's lease is still in force).
+    pub fn requested(current: Option<&Lease>, name: &str, holder: &str, now_ms: u64, ttl_ms: u64) -> Lease {
+        let expires_ms = now_ms.saturating_add(ttl_ms.max(1));
+        match current {
+            Some(c) if c.holder == holder && c.expires_ms > now_ms => Lease { expires_ms, ..c.clone() },
+            Some(c) if c.expires_ms > now_ms => c.clone(),
+            Some(c) => Lease { name: name.into(), holder: holder.into(), token: c.token + 1, expires_ms },
+            None => Lease { name: name.into(), holder: holder.into(), token: 1, expires_ms },
+        }
+    }
+}
+
+/// Proof of leadership carried by writes with side effects: refused unless `token` is the lease's current one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fence {
+    pub lease: String,
+    pub token: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lease_is_taken_renewed_kept_and_taken_over() {
+        let first = Lease::requested(None, "leader", "a", 1_000, 500);
+        assert_eq!(first, Lease { name: "leader".into(), holder: "a".into(), token: 1, expires_ms: 1_500 });
+        let renewed = Lease::requested(Some(&first), "leader", "a", 1_200, 500);
+        assert_eq!((renewed.token, renewed.expires_ms), (1, 1_700), "a renewal keeps the token");
+        assert_eq!(Lease::requested(Some(&renewed), "leader", "b", 1_600, 500), renewed, "still a's");
+        let taken = Lease::requested(Some(&renewed), "leader", "b", 1_700, 500);
+        assert_eq!((taken.holder.as_str(), taken.token), ("b", 2), "expired: b takes it with a new token");
+        let back = Lease::requested(Some(&taken), "leader", "a", 2_300, 500);
+        assert_eq!((back.holder.as_str(), back.token), ("a", 3), "a returning is a new term");
+    }
+}

@@ -4,7 +4,9 @@ use async_trait::async_trait;
 use sparta_core::{Address, Slot, SlotFacts, ValidatorStats};
 
 use crate::error::StoreError;
-use crate::model::{AlertRecord, Link, NetworkIdentity, RoleState};
+use std::sync::Arc;
+
+use crate::model::{AlertRecord, Fence, Lease, Link, NetworkIdentity, RoleState};
 use crate::outbox::{AuditEntry, Decision, OutboxRecord, Settlement};
 
 /// Persistence for the engine. Every method is one atomic operation of the backend.
@@ -103,4 +105,22 @@ pub trait Store: Send + Sync {
 
     /// The audit entries of `subject`, oldest first.
     async fn audit_log(&self, subject: &str) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// Asks for the lease `name` on behalf of `holder` at `now_ms` (see [`Lease::requested`]) in one
+    /// atomic step, and returns the lease in force afterwards: `holder`'s if it got or renewed it.
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now_ms: u64,
+        ttl_ms: u64,
+    ) -> Result<Lease, StoreError>;
+
+    async fn lease(&self, name: &str) -> Result<Option<Lease>, StoreError>;
+
+    /// The same store, whose writes with side effects (`commit_decision`, `claim_outbox`,
+    /// `settle_outbox`) each check in their own transaction that `fence` is still the lease's current
+    /// token, and are [`StoreError::Fenced`] otherwise. A leader hands this to its engine, so once a
+    /// newer leader exists nothing the old one does can reach Discord.
+    fn fenced(&self, fence: Fence) -> Arc<dyn Store>;
 }

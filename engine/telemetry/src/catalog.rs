@@ -88,6 +88,8 @@ pub const ENGINE_SAFE_SLOT: &str = "sparta_engine_safe_slot";
 pub const ENGINE_POLL_ERRORS_TOTAL: &str = "sparta_engine_poll_errors_total";
 pub const NETWORK_PRUNES_TOTAL: &str = "sparta_network_prunes_total";
 pub const ENGINE_DATA_AGE_SECONDS: &str = "sparta_engine_data_age_seconds";
+pub const ENGINE_LEADER: &str = "sparta_engine_leader";
+pub const ENGINE_LEADER_TOKEN: &str = "sparta_engine_leader_token";
 pub const CHAIN_RPC_DURATION_SECONDS: &str = "sparta_chain_rpc_duration_seconds";
 pub const CHAIN_RPC_ERRORS_TOTAL: &str = "sparta_chain_rpc_errors_total";
 pub const ACTOR_RESTARTS_TOTAL: &str = "sparta_actor_restarts_total";
@@ -161,6 +163,8 @@ pub static CATALOG: &[MetricDef] = &[
         &[],
     ),
     def(ENGINE_DATA_AGE_SECONDS, Gauge, Seconds, "Age of the last processed slot's start.", &[]),
+    def(ENGINE_LEADER, Gauge, Number, "1 while this instance leads (publishes), 0 while it stands by.", &[]),
+    def(ENGINE_LEADER_TOKEN, Gauge, Number, "Fencing token of the current leadership term.", &[]),
     def(
         CHAIN_RPC_DURATION_SECONDS,
         Histogram,

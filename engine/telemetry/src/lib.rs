@@ -2,7 +2,7 @@
 //!
 //! Code anywhere in the engine emits through the [`metrics`] facade (`counter!`, `gauge!`,
 //! `histogram!`) by catalog name; [`install`] puts the Prometheus recorder behind that facade once per
-//! process and [`serve`] exposes `GET /metrics` and `GET /healthz`.
+//! process and [`serve`] exposes `GET /metrics`, `GET /healthz` and `GET /readyz`.
 //!
 //! Why `metrics` + `metrics-exporter-prometheus` rather than the `prometheus` crate: the `prometheus`
 //! crate (0.14) has had no release since 2025-03, while `metrics` (0.24.6) and its exporter (0.18.3)
@@ -12,6 +12,7 @@
 //! listener, so the endpoint shares the engine's runtime, shutdown and bind address handling.
 
 pub mod catalog;
+mod readiness;
 mod server;
 
 use std::sync::Mutex;
@@ -19,6 +20,7 @@ use std::sync::Mutex;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 pub use catalog::{CATALOG, MetricDef, MetricKind, MetricUnit};
+pub use readiness::{Readiness, Ready};
 pub use server::{MetricsServer, serve};
 
 /// Bucket bounds (seconds) for every `_seconds` histogram: RPC and store calls span ~1 ms to tens of seconds.

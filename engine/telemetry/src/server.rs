@@ -3,14 +3,16 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
+use axum::{Json, Router};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::readiness::Readiness;
 use crate::{Telemetry, TelemetryError};
 
 /// The content type of the Prometheus text exposition format.
@@ -23,6 +25,7 @@ const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
 #[derive(Debug)]
 pub struct MetricsServer {
     local_addr: SocketAddr,
+    readiness: Readiness,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -31,6 +34,11 @@ impl MetricsServer {
     /// The address actually bound (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// What `GET /readyz` answers.
+    pub fn readiness(&self) -> &Readiness {
+        &self.readiness
     }
 
     /// Stops accepting scrapes, finishes in-flight ones and waits for the server to end.
@@ -56,17 +64,28 @@ impl Drop for MetricsServer {
     }
 }
 
-/// Binds `addr` (use `127.0.0.1:<port>` unless scrapers are remote) and serves `GET /metrics` and
-/// `GET /healthz` until shut down.
+/// Binds `addr` (use `127.0.0.1:<port>` unless scrapers are remote) and serves `GET /metrics`,
+/// `GET /healthz` (the process is up) and `GET /readyz` (200 with the role when ready, else 503) until
+/// shut down.
 pub async fn serve(handle: Telemetry, addr: SocketAddr) -> Result<MetricsServer, TelemetryError> {
     let listener =
         tokio::net::TcpListener::bind(addr).await.map_err(|source| TelemetryError::Bind { addr, source })?;
     let local_addr = listener.local_addr().map_err(|source| TelemetryError::Bind { addr, source })?;
     let (stop, stopped) = oneshot::channel::<()>();
 
+    let readiness = Readiness::default();
+    let ready = readiness.clone();
     let router = Router::new()
         .route("/metrics", get(metrics_page))
         .route("/healthz", get(|| async { "ok\n" }))
+        .route(
+            "/readyz",
+            get(move || {
+                let state = ready.get();
+                let code = if state.ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+                async move { (code, Json(state)) }
+            }),
+        )
         .with_state(handle.clone());
 
     let task = tokio::spawn(async move {
@@ -86,7 +105,7 @@ pub async fn serve(handle: Telemetry, addr: SocketAddr) -> Result<MetricsServer,
         }
     });
     tracing::info!(%local_addr, "metrics endpoint listening");
-    Ok(MetricsServer { local_addr, stop: Some(stop), task: Some(task) })
+    Ok(MetricsServer { local_addr, readiness, stop: Some(stop), task: Some(task) })
 }
 
 async fn metrics_page(State(telemetry): State<Telemetry>) -> impl IntoResponse {

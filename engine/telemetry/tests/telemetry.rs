@@ -111,3 +111,20 @@ async fn binding_a_taken_port_is_a_clear_error() {
     let err = sparta_telemetry::serve(telemetry, first.local_addr()).await.unwrap_err();
     assert!(err.to_string().contains(&first.local_addr().to_string()), "{err}");
 }
+
+#[tokio::test]
+async fn readyz_answers_503_until_ready_then_the_role() {
+    let telemetry = sparta_telemetry::install().unwrap();
+    let server = sparta_telemetry::serve(telemetry, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let addr = server.local_addr();
+    let starting = get(addr, "/readyz").await;
+    assert_eq!(starting.status(), 503);
+    server.readiness().set(true, "standby", "b holds lease leader (token 4)");
+    let ready = get(addr, "/readyz").await;
+    assert_eq!(ready.status(), 200);
+    let body: serde_json::Value = serde_json::from_str(&ready.text().await.unwrap()).unwrap();
+    assert_eq!(body["role"], "standby");
+    assert_eq!(body["detail"], "b holds lease leader (token 4)");
+    server.readiness().set(false, "starting", "");
+    assert_eq!(get(addr, "/readyz").await.status(), 503);
+}

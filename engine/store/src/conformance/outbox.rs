@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 use sparta_core::Slot;
 
 use crate::{
-    AlertRecord, AuditEntry, Decision, OutboxEntry, OutboxState, RoleState, SettleRefused, Settlement, Store,
-    StoreError,
+    AlertRecord, AuditEntry, Decision, Fence, OutboxEntry, OutboxState, RoleState, SettleRefused, Settlement,
+    Store, StoreError,
 };
 
 const LEASE_MS: u64 = 30_000;
@@ -198,4 +198,51 @@ pub async fn audit_log_is_per_subject_in_slot_order(store: &dyn Store) {
     assert_eq!(changes, vec![(4, "role+ sequencer"), (30, "role+ healthy")]);
     assert_eq!(store.audit_log("u2").await.unwrap().len(), 1);
     assert_eq!(store.audit_log("nobody").await.unwrap(), vec![]);
+}
+
+/// A lease has one holder at a time; once another instance takes it over, everything the old
+/// holder's fenced handle tries to publish is refused and changes nothing.
+pub async fn leases_elect_one_holder_and_fence_the_old_one(store: &dyn Store) {
+    let (t0, ttl) = (NOW, 2_000);
+    let a = store.acquire_lease("leader", "a", t0, ttl).await.unwrap();
+    assert_eq!((a.holder.as_str(), a.token, a.expires_ms), ("a", 1, t0 + ttl));
+    assert_eq!(store.acquire_lease("leader", "b", t0 + 100, ttl).await.unwrap(), a, "b must wait");
+    let renewed = store.acquire_lease("leader", "a", t0 + 1_000, ttl).await.unwrap();
+    assert_eq!((renewed.token, renewed.expires_ms), (1, t0 + 1_000 + ttl));
+    assert_eq!(store.lease("leader").await.unwrap(), Some(renewed.clone()));
+    assert_eq!(store.lease("other").await.unwrap(), None);
+
+    let (x, y) =
+        tokio::join!(store.acquire_lease("race", "x", t0, ttl), store.acquire_lease("race", "y", t0, ttl));
+    let (x, y) = (x.unwrap(), y.unwrap());
+    assert_eq!(x, y, "both see the same winner");
+    assert_eq!(x.token, 1);
+
+    let old = store.fenced(Fence { lease: "leader".into(), token: 1 });
+    old.commit_decision(&grant("u1", "healthy", 4)).await.expect("the holder publishes");
+    let claimed = old.claim_outbox(t0, LEASE_MS, 10).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    old.commit_decision(&grant("u2", "healthy", 4)).await.unwrap();
+
+    // a stalls past its lease; b takes over.
+    let b = store.acquire_lease("leader", "b", renewed.expires_ms, ttl).await.unwrap();
+    assert_eq!((b.holder.as_str(), b.token), ("b", 2));
+    let fenced = |r: Result<(), StoreError>, what: &str| match r {
+        Err(StoreError::Fenced { token: 1, current: 2, .. }) => {}
+        other => panic!("{what} by a replaced leader must be refused, got {other:?}"),
+    };
+    fenced(old.commit_decision(&grant("u3", "healthy", 5)).await.map(drop), "a decision");
+    fenced(old.claim_outbox(t0 + LEASE_MS, LEASE_MS, 10).await.map(drop), "a claim");
+    let key = &claimed[0].entry.key;
+    fenced(old.settle_outbox(key, 1, &Settlement::Delivered, t0 + 10).await, "a settle");
+    assert_eq!(store.role_state("u3", "healthy").await.unwrap(), None, "the refused decision wrote nothing");
+    assert_eq!(store.outbox_backlog().await.unwrap(), 2, "nothing settled or enqueued by the old leader");
+
+    let new = store.fenced(Fence { lease: "leader".into(), token: 2 });
+    let taken = new.claim_outbox(t0 + LEASE_MS, LEASE_MS, 10).await.unwrap();
+    assert_eq!(taken.len(), 2, "the new leader claims what is due, including the old leader's expired claim");
+    for r in &taken {
+        new.settle_outbox(&r.entry.key, r.attempts, &Settlement::Delivered, t0 + LEASE_MS).await.unwrap();
+    }
+    assert_eq!(store.outbox_backlog().await.unwrap(), 0);
 }

@@ -13,7 +13,7 @@ use super::tables::*;
 use super::{DynamoStore, IDENTITY_ITEM, JSON, VALUE};
 use crate::codec;
 use crate::outbox::{AuditEntry, Decision, OutboxRecord, Settlement};
-use crate::{AlertRecord, Link, NetworkIdentity, RoleState, Store, StoreError};
+use crate::{AlertRecord, Fence, Lease, Link, NetworkIdentity, RoleState, Store, StoreError};
 
 fn cursor_item(name: &str) -> String {
     format!("cursor#{name}")
@@ -346,5 +346,23 @@ impl Store for DynamoStore {
 
     async fn audit_log(&self, subject: &str) -> Result<Vec<AuditEntry>, StoreError> {
         self.timed("audit_log", self.audit_items(subject)).await
+    }
+
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now_ms: u64,
+        ttl_ms: u64,
+    ) -> Result<Lease, StoreError> {
+        self.timed("acquire_lease", self.acquire(name, holder, now_ms, ttl_ms)).await
+    }
+
+    async fn lease(&self, name: &str) -> Result<Option<Lease>, StoreError> {
+        self.timed("lease", self.read_lease(name)).await
+    }
+
+    fn fenced(&self, fence: Fence) -> std::sync::Arc<dyn Store> {
+        std::sync::Arc::new(Self { fence: Some(fence), ..self.clone() })
     }
 }

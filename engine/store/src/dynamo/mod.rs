@@ -5,6 +5,7 @@ mod backend;
 mod calls;
 mod errors;
 mod items;
+mod lease;
 mod outbox;
 mod retry;
 mod slots;
@@ -49,6 +50,8 @@ pub struct DynamoStore {
     tables: Arc<TableNames>,
     backoff: Backoff,
     retention: Duration,
+    /// Set on a [`fenced`](crate::Store::fenced) handle.
+    fence: Option<crate::Fence>,
 }
 
 impl DynamoStore {
@@ -61,6 +64,7 @@ impl DynamoStore {
             tables: Arc::new(TableNames::new(table_prefix)),
             backoff: Backoff::default(),
             retention: Self::DEFAULT_RETENTION,
+            fence: None,
         }
     }
 

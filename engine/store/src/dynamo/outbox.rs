@@ -61,6 +61,9 @@ impl DynamoStore {
         }
         let t = &self.tables;
         let mut states = Vec::new();
+        if let Some(fence) = &self.fence {
+            states.push(super::lease::fence_check(&t.meta, fence)?);
+        }
         for r in &decision.roles {
             let row = item([(SUBJECT, s(r.subject.clone())), (ROLE, s(r.role.clone())), (JSON, to_json(r)?)]);
             states.push(put(&t.roles, row, None)?);
@@ -85,12 +88,17 @@ impl DynamoStore {
             for record in &fresh {
                 writes.push(put(&t.outbox, outbox_item(record, 0)?, Some("attribute_not_exists(#key)"))?);
             }
-            if writes.is_empty() {
+            // Nothing but the fence check left: nothing to write.
+            if writes.len() == usize::from(self.fence.is_some()) {
                 return Ok(Vec::new());
             }
             match self.client.transact_write_items().set_transact_items(Some(writes)).send().await {
                 Ok(_) => return Ok(fresh.iter().map(|r| r.entry.key.clone()).collect()),
-                Err(e) if e.code() == Some("TransactionCanceledException") && !fresh.is_empty() => {
+                Err(e) if e.code() == Some("TransactionCanceledException") => {
+                    self.stale_fence().await?;
+                    if fresh.is_empty() {
+                        return Err(sdk_error(&t.outbox, "TransactWriteItems", e));
+                    }
                     let mut still_new = Vec::with_capacity(fresh.len());
                     for record in fresh {
                         if self.get(&t.outbox, outbox_key(&record.entry.key)).await?.is_none() {
@@ -117,6 +125,28 @@ impl DynamoStore {
     /// Replaces the record if it is still at `version`; false if another writer got there first.
     async fn replace_outbox(&self, record: &OutboxRecord, version: u64) -> Result<bool, StoreError> {
         let table = &self.tables.outbox;
+        if let Some(fence) = &self.fence {
+            let put = Put::builder()
+                .table_name(table)
+                .set_item(Some(outbox_item(record, version + 1)?))
+                .condition_expression("#version = :version")
+                .expression_attribute_names("#version", VERSION)
+                .expression_attribute_values(":version", n(version))
+                .build()
+                .map_err(build_error)?;
+            let writes = vec![
+                super::lease::fence_check(&self.tables.meta, fence)?,
+                TransactWriteItem::builder().put(put).build(),
+            ];
+            return match self.client.transact_write_items().set_transact_items(Some(writes)).send().await {
+                Ok(_) => Ok(true),
+                Err(e) if e.code() == Some("TransactionCanceledException") => {
+                    self.stale_fence().await?;
+                    Ok(false)
+                }
+                Err(e) => Err(sdk_error(table, "TransactWriteItems", e)),
+            };
+        }
         let written = self
             .client
             .put_item()

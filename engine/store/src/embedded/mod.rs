@@ -23,7 +23,7 @@ use sparta_core::{Address, Slot, SlotFacts, ValidatorStats};
 
 use crate::codec::{self, CommitteeRef};
 use crate::error::{SCHEMA_VERSION, StoreError};
-use crate::model::{AlertRecord, Link, NetworkIdentity, RoleState};
+use crate::model::{AlertRecord, Fence, Lease, Link, NetworkIdentity, RoleState};
 use crate::outbox::{AuditEntry, Decision, OutboxRecord, Settlement};
 use crate::store::Store;
 
@@ -46,6 +46,8 @@ const KEY_CHECKPOINT: &str = "checkpoint";
 pub struct EmbeddedStore {
     db: Arc<Database>,
     path: Arc<PathBuf>,
+    /// Set on a [`fenced`](Store::fenced) handle.
+    fence: Option<Arc<Fence>>,
 }
 
 impl std::fmt::Debug for EmbeddedStore {
@@ -71,7 +73,7 @@ impl EmbeddedStore {
         builder.set_check_integrity_on_open(true);
         let opened = if exists { builder.open(path) } else { builder.create(path) };
         let db = opened.map_err(|e| map_open_error(path, e))?;
-        let store = Self { db: Arc::new(db), path: Arc::new(path.to_path_buf()) };
+        let store = Self { db: Arc::new(db), path: Arc::new(path.to_path_buf()), fence: None };
         if exists {
             store.check_schema()?
         } else {
@@ -111,7 +113,7 @@ impl EmbeddedStore {
         let mut builder = Database::builder();
         builder.set_check_integrity_on_open(true);
         let db = builder.open(path).map_err(|e| map_open_error(path, e))?;
-        let store = Self { db: Arc::new(db), path: Arc::new(path.to_path_buf()) };
+        let store = Self { db: Arc::new(db), path: Arc::new(path.to_path_buf()), fence: None };
         let found = store.schema_version()?;
         match StoreError::schema(found) {
             None => return Ok(found),
@@ -134,7 +136,7 @@ impl EmbeddedStore {
     #[doc(hidden)]
     pub fn force_schema_version(path: &Path, version: u32) -> Result<(), StoreError> {
         let db = Database::builder().open(path).map_err(|e| map_open_error(path, e))?;
-        let store = Self { db: Arc::new(db), path: Arc::new(path.to_path_buf()) };
+        let store = Self { db: Arc::new(db), path: Arc::new(path.to_path_buf()), fence: None };
         let txn = store.db.begin_write().map_err(|e| store.fail(e))?;
         txn.open_table(META)
             .and_then(|mut meta| {
@@ -264,6 +266,27 @@ pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<Vec<u8>, Fail> {
 
 pub(crate) fn from_json<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T, Fail> {
     serde_json::from_slice(bytes).map_err(|e| Fail::Corrupt(format!("undecodable {what} record: {e}")))
+}
+
+fn lease_key(name: &str) -> String {
+    format!("lease:{name}")
+}
+
+/// Refuses the transaction unless `fence` (if any) holds the lease's current token.
+fn check_fence(txn: &redb::WriteTransaction, fence: Option<&Fence>) -> Result<(), Fail> {
+    let Some(fence) = fence else { return Ok(()) };
+    let meta = txn.open_table(META)?;
+    let current: Option<Lease> =
+        meta.get(lease_key(&fence.lease).as_str())?.map(|v| from_json("lease", v.value())).transpose()?;
+    let current = current.map_or(0, |l| l.token);
+    if current != fence.token {
+        return Err(Fail::Store(StoreError::Fenced {
+            lease: fence.lease.clone(),
+            token: fence.token,
+            current,
+        }));
+    }
+    Ok(())
 }
 
 fn cursor_key(name: &str) -> String {
@@ -574,8 +597,10 @@ impl Store for EmbeddedStore {
     async fn commit_decision(&self, decision: &Decision) -> Result<Vec<String>, StoreError> {
         decision.validate().map_err(StoreError::InvalidInput)?;
         let decision = decision.clone();
+        let fence = self.fence.clone();
         self.run("commit_decision", move |db| {
             let txn = db.begin_write()?;
+            check_fence(&txn, fence.as_deref())?;
             let enqueued;
             {
                 let mut roles = txn.open_table(ROLES)?;
@@ -603,8 +628,10 @@ impl Store for EmbeddedStore {
         lease_ms: u64,
         limit: usize,
     ) -> Result<Vec<OutboxRecord>, StoreError> {
+        let fence = self.fence.clone();
         self.run("claim_outbox", move |db| {
             let txn = db.begin_write()?;
+            check_fence(&txn, fence.as_deref())?;
             let claimed = outbox::claim(&txn, now_ms, lease_ms, limit)?;
             txn.commit()?;
             Ok(claimed)
@@ -621,8 +648,10 @@ impl Store for EmbeddedStore {
     ) -> Result<(), StoreError> {
         let key = key.to_owned();
         let settlement = settlement.clone();
+        let fence = self.fence.clone();
         self.run("settle_outbox", move |db| {
             let txn = db.begin_write()?;
+            check_fence(&txn, fence.as_deref())?;
             outbox::settle(&txn, &key, attempt, &settlement, now_ms)?;
             txn.commit()?;
             Ok(())
@@ -646,6 +675,48 @@ impl Store for EmbeddedStore {
     async fn audit_log(&self, subject: &str) -> Result<Vec<AuditEntry>, StoreError> {
         let subject = subject.to_owned();
         self.run("audit_log", move |db| outbox::audit_of(&db.begin_read()?, &subject)).await
+    }
+
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now_ms: u64,
+        ttl_ms: u64,
+    ) -> Result<Lease, StoreError> {
+        let (name, holder) = (name.to_owned(), holder.to_owned());
+        self.run("acquire_lease", move |db| {
+            let txn = db.begin_write()?;
+            let lease;
+            {
+                let mut meta = txn.open_table(META)?;
+                let key = lease_key(&name);
+                let current: Option<Lease> =
+                    meta.get(key.as_str())?.map(|v| from_json("lease", v.value())).transpose()?;
+                lease = Lease::requested(current.as_ref(), &name, &holder, now_ms, ttl_ms);
+                if current.as_ref() != Some(&lease) {
+                    meta.insert(key.as_str(), to_json(&lease)?.as_slice())?;
+                }
+            }
+            txn.commit()?;
+            Ok(lease)
+        })
+        .await
+    }
+
+    async fn lease(&self, name: &str) -> Result<Option<Lease>, StoreError> {
+        let key = lease_key(name);
+        self.run("lease", move |db| {
+            let txn = db.begin_read()?;
+            let meta = txn.open_table(META)?;
+            let value = meta.get(key.as_str())?;
+            value.map(|v| from_json("lease", v.value())).transpose()
+        })
+        .await
+    }
+
+    fn fenced(&self, fence: Fence) -> Arc<dyn Store> {
+        Arc::new(Self { fence: Some(Arc::new(fence)), ..self.clone() })
     }
 
     async fn put_alert(&self, alert: &AlertRecord) -> Result<(), StoreError> {
