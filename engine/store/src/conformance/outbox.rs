@@ -235,6 +235,12 @@ pub async fn leases_elect_one_holder_and_fence_the_old_one(store: &dyn Store) {
     fenced(old.claim_outbox(t0 + LEASE_MS, LEASE_MS, 10).await.map(drop), "a claim");
     let key = &claimed[0].entry.key;
     fenced(old.settle_outbox(key, 1, &Settlement::Delivered, t0 + 10).await, "a settle");
+    let checkpoint = store.checkpoint().await.unwrap();
+    fenced(old.commit_slots(&crate::conformance::sample_facts(0..4, 4)).await, "a slot commit");
+    fenced(old.put_cursor("l1-events", 9).await, "a cursor move");
+    fenced(old.put_stats(&[crate::conformance::sample_stats(1, 3)]).await, "a stats write");
+    assert_eq!(store.checkpoint().await.unwrap(), checkpoint, "the old leader cannot move the checkpoint");
+    assert_eq!(store.cursor("l1-events").await.unwrap(), None);
     assert_eq!(store.role_state("u3", "healthy").await.unwrap(), None, "the refused decision wrote nothing");
     assert_eq!(store.outbox_backlog().await.unwrap(), 2, "nothing settled or enqueued by the old leader");
 

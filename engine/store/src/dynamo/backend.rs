@@ -73,7 +73,8 @@ impl Store for DynamoStore {
         check_ascending(facts)?;
         self.timed("commit_slots", async {
             let rows = self.slot_rows(facts).await?;
-            if rows.len() < TRANSACTION_LIMIT {
+            // Room for the checkpoint, and for the fence check on a fenced handle.
+            if rows.len() + 1 + usize::from(self.fence.is_some()) <= TRANSACTION_LIMIT {
                 self.commit_in_one_transaction(rows, last).await
             } else {
                 self.commit_rows_then_checkpoint(rows, last).await
@@ -104,6 +105,8 @@ impl Store for DynamoStore {
 
     async fn trim_history(&self, before: Slot) -> Result<u64, StoreError> {
         self.timed("trim_history", async {
+            // Batch writes cannot carry a condition: check the fence first.
+            self.stale_fence().await?;
             let table = &self.tables.slots;
             let doomed = self.query_slots(SLOTS_PARTITION, "<", before.0).await?;
             let mut epochs = Vec::new();
@@ -138,6 +141,8 @@ impl Store for DynamoStore {
 
     async fn put_stats(&self, stats: &[ValidatorStats]) -> Result<(), StoreError> {
         self.timed("put_stats", async {
+            // Batch writes cannot carry a condition: check the fence first.
+            self.stale_fence().await?;
             // One batch may not name a key twice; the last stats of a validator win, as in a loop of upserts.
             let mut latest: BTreeMap<String, &ValidatorStats> = BTreeMap::new();
             for st in stats {
@@ -292,6 +297,7 @@ impl Store for DynamoStore {
 
     async fn put_cursor(&self, name: &str, value: u64) -> Result<(), StoreError> {
         self.timed("put_cursor", async {
+            self.stale_fence().await?;
             let row = item([(META_PK, s(cursor_item(name))), (VALUE, n(value))]);
             self.put(&self.tables.meta, row).await
         })

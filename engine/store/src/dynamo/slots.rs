@@ -92,13 +92,18 @@ impl DynamoStore {
         };
         let mut ops = rows.into_iter().map(|r| put(&self.tables.slots, r)).collect::<Result<Vec<_>, _>>()?;
         ops.push(put(&self.tables.meta, Self::checkpoint_item(last))?);
-        self.client
-            .transact_write_items()
-            .set_transact_items(Some(ops))
-            .send()
-            .await
-            .map_err(|e| sdk_error(&self.tables.slots, "TransactWriteItems", e))?;
-        Ok(())
+        if let Some(fence) = &self.fence {
+            ops.push(super::lease::fence_check(&self.tables.meta, fence)?);
+        }
+        match self.client.transact_write_items().set_transact_items(Some(ops)).send().await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                if e.code() == Some("TransactionCanceledException") {
+                    self.stale_fence().await?;
+                }
+                Err(sdk_error(&self.tables.slots, "TransactWriteItems", e))
+            }
+        }
     }
 
     /// Too many rows for one transaction: rows first, then the checkpoint, conditional on no other
@@ -111,8 +116,35 @@ impl DynamoStore {
     ) -> Result<(), StoreError> {
         let seen = self.read_checkpoint().await?;
         let requests = rows.into_iter().map(put_request).collect::<Result<Vec<_>, _>>()?;
+        self.stale_fence().await?;
         self.batch_write(&self.tables.slots, requests).await?;
         let table = &self.tables.meta;
+        if let Some(fence) = &self.fence {
+            // The checkpoint moves only while the fence holds (rows alone are invisible past it).
+            let mut check = Put::builder()
+                .table_name(table)
+                .set_item(Some(Self::checkpoint_item(last)))
+                .expression_attribute_names("#v", VALUE);
+            check = match seen {
+                None => check.condition_expression("attribute_not_exists(#v)"),
+                Some(slot) => {
+                    check.condition_expression("#v = :seen").expression_attribute_values(":seen", n(slot.0))
+                }
+            };
+            let ops = vec![
+                TransactWriteItem::builder().put(check.build().map_err(build_error)?).build(),
+                super::lease::fence_check(table, fence)?,
+            ];
+            return match self.client.transact_write_items().set_transact_items(Some(ops)).send().await {
+                Ok(_) => Ok(()),
+                Err(e) => {
+                    if e.code() == Some("TransactionCanceledException") {
+                        self.stale_fence().await?;
+                    }
+                    Err(sdk_error(table, "TransactWriteItems", e))
+                }
+            };
+        }
         let mut put = self
             .client
             .put_item()

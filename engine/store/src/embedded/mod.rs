@@ -352,8 +352,10 @@ impl Store for EmbeddedStore {
         let Some(last) = facts.last() else { return Ok(()) };
         let last = last.slot;
         let facts = facts.to_vec();
+        let fence = self.fence.clone();
         self.run("commit_slots", move |db| {
             let txn = db.begin_write()?;
+            check_fence(&txn, fence.as_deref())?;
             {
                 let mut slots = txn.open_table(SLOTS)?;
                 let mut committees = txn.open_table(COMMITTEES)?;
@@ -439,8 +441,10 @@ impl Store for EmbeddedStore {
     }
 
     async fn trim_history(&self, before: Slot) -> Result<u64, StoreError> {
+        let fence = self.fence.clone();
         self.run("trim_history", move |db| {
             let txn = db.begin_write()?;
+            check_fence(&txn, fence.as_deref())?;
             let removed;
             {
                 let mut slots = txn.open_table(SLOTS)?;
@@ -471,8 +475,10 @@ impl Store for EmbeddedStore {
 
     async fn put_stats(&self, stats: &[ValidatorStats]) -> Result<(), StoreError> {
         let stats = stats.to_vec();
+        let fence = self.fence.clone();
         self.run("put_stats", move |db| {
             let txn = db.begin_write()?;
+            check_fence(&txn, fence.as_deref())?;
             {
                 let mut table = txn.open_table(STATS)?;
                 for s in &stats {
@@ -585,8 +591,10 @@ impl Store for EmbeddedStore {
 
     async fn put_cursor(&self, name: &str, value: u64) -> Result<(), StoreError> {
         let key = cursor_key(name);
+        let fence = self.fence.clone();
         self.run("put_cursor", move |db| {
             let txn = db.begin_write()?;
+            check_fence(&txn, fence.as_deref())?;
             txn.open_table(META)?.insert(key.as_str(), value.to_le_bytes().as_slice())?;
             txn.commit()?;
             Ok(())
