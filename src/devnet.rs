@@ -136,7 +136,7 @@ pub async fn main(args: DevnetCommand) -> anyhow::Result<()> {
     let engine = EngineConfig {
         name: "devnet".into(),
         // A killed devnet hands its unsettled deliveries to the next run within seconds.
-        outbox: OutboxConfig { lease_ms: 5_000, ..OutboxConfig::default() },
+        outbox: OutboxConfig { lease_ms: 5_000, poll_ms: 1_000, ..OutboxConfig::default() },
         ..EngineConfig::default()
     };
     let store = match args.dynamodb_endpoint {

@@ -61,12 +61,10 @@ impl Actor for AlertPublisher {
         let records =
             ctx.store.alerts().await?.into_iter().map(|r| ((r.subject.clone(), r.kind.clone()), r)).collect();
         let user_of = ctx.store.links().await?.into_iter().map(|l| (l.validator, l.operator)).collect();
-        let mut state = AlertState { ctx, records, user_of };
-        // Re-evaluate from the stored stats: resolves what healed while we were down, fires what broke.
-        let stats = state.ctx.store.all_stats().await?;
-        if let Some(as_of) = state.ctx.store.checkpoint().await? {
-            evaluate(&mut state, &StatsUpdate { as_of, stats }).await?;
-        }
+        let state = AlertState { ctx, records, user_of };
+        // Re-evaluated from the trackers' current stats (stored ones may be an epoch old): resolves
+        // what healed while we were down, fires what broke.
+        crate::tracker::ask_for_all_stats(&state.ctx);
         Ok(state)
     }
 

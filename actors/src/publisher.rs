@@ -24,7 +24,8 @@ use crate::context::EngineContext;
 pub struct OutboxConfig {
     /// A claimed entry is redelivered after this long if its publisher never settled it (crashed).
     pub lease_ms: u64,
-    /// Due entries are looked for at least this often (retries become due between decisions).
+    /// Due entries are looked for at least this often (retries become due between decisions; new
+    /// decisions wake the publisher at once).
     pub poll_ms: u64,
     /// Entries claimed per store round trip.
     pub batch: usize,
@@ -39,7 +40,7 @@ impl Default for OutboxConfig {
     fn default() -> Self {
         Self {
             lease_ms: 30_000,
-            poll_ms: 1_000,
+            poll_ms: 5_000,
             batch: 32,
             retry_ms: 1_000,
             max_retry_ms: 300_000,
@@ -115,7 +116,7 @@ impl Actor for OutboxPublisher {
 /// flush, are not starved by a long backlog).
 async fn drain(ctx: &EngineContext) -> Result<bool, ActorProcessingErr> {
     let config = &ctx.config.outbox;
-    for _ in 0..8 {
+    for round in 0..8 {
         let claimed = match ctx.store.claim_outbox(now_ms(), config.lease_ms, config.batch.max(1)).await {
             Ok(claimed) => claimed,
             Err(StoreError::Fenced { .. }) => {
@@ -125,7 +126,11 @@ async fn drain(ctx: &EngineContext) -> Result<bool, ActorProcessingErr> {
             Err(e) => return Err(e.into()),
         };
         if claimed.is_empty() {
-            metrics::gauge!(catalog::DISCORD_OUTBOX_BACKLOG).set(ctx.store.outbox_backlog().await? as f64);
+            // Counted only after deliveries, so an idle engine makes one store request per poll.
+            if round > 0 {
+                metrics::gauge!(catalog::DISCORD_OUTBOX_BACKLOG)
+                    .set(ctx.store.outbox_backlog().await? as f64);
+            }
             return Ok(true);
         }
         for record in claimed {

@@ -118,9 +118,10 @@ impl Actor for RoleAssigner {
         for stats in state.ctx.store.all_stats().await? {
             state.stats.insert(stats.address, stats);
         }
-        // A full reconcile at start applies whatever a crash left undone.
-        let users: Vec<String> = state.links.keys().cloned().collect();
-        apply(&mut state, &users).await?;
+        // Stored stats may be up to an epoch old: decide from the trackers' current ones, which they
+        // send to a (re)started decider, rather than flap on stale data. Undelivered decisions of a
+        // previous run wait in the outbox.
+        crate::tracker::ask_for_all_stats(&state.ctx);
         Ok(state)
     }
 

@@ -1,5 +1,6 @@
 //! A validator-tracker shard: owns the monitor state of the validators whose address maps to it,
-//! turns each slot batch into updated stats, persists the stats that changed and hands them on.
+//! turns each slot batch into updated stats, hands the changed ones on at once and stores them once
+//! per epoch.
 //!
 //! Every shard sees every batch (one message per shard per batch, not per attestation) and records
 //! only its own validators. A shard that starts, restarts or notices a gap rebuilds from the store's
@@ -10,7 +11,9 @@ use std::sync::Arc;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use serde::Serialize;
 use sparta_core::monitor::NetworkSummary;
-use sparta_core::{Address, EpochPerformance, Slot, SlotFacts, ValidatorMonitor, ValidatorStats};
+use std::collections::BTreeSet;
+
+use sparta_core::{Address, Epoch, EpochPerformance, Slot, SlotFacts, ValidatorMonitor, ValidatorStats};
 use tracing::{debug, info};
 
 use crate::alerts::AlertMsg;
@@ -22,6 +25,8 @@ pub enum TrackerMsg {
     Slots(Arc<Vec<SlotFacts>>),
     Stats(Address, RpcReplyPort<Option<ValidatorReport>>),
     Summary(RpcReplyPort<ShardSummary>),
+    /// Send every validator's current stats to the deciders (one of them restarted).
+    Republish,
     /// Fault injection for supervision tests: panics inside the actor.
     InjectPanic,
 }
@@ -58,6 +63,10 @@ pub struct TrackerState {
     ctx: Arc<EngineContext>,
     shard: usize,
     monitor: ValidatorMonitor,
+    /// Validators whose stats changed since they were last stored.
+    dirty: BTreeSet<Address>,
+    /// The epoch of the last stats flush.
+    flushed_epoch: Option<Epoch>,
 }
 
 /// The shard a validator belongs to: stable across restarts and across processes.
@@ -80,6 +89,8 @@ impl Actor for ValidatorTracker {
             monitor: ValidatorMonitor::new(args.ctx.config.monitor.clone()),
             ctx: args.ctx,
             shard: args.shard,
+            dirty: BTreeSet::new(),
+            flushed_epoch: None,
         };
         let rebuilt = catch_up(&mut state, None).await?;
         info!(
@@ -90,8 +101,18 @@ impl Actor for ValidatorTracker {
         );
         // Everything is (re)published: whoever missed updates while this shard was down catches up.
         let all: Vec<Address> = state.monitor.validators().copied().collect();
-        publish(&state, all).await?;
+        publish(&mut state, all);
+        flush(&mut state).await?;
         Ok(state)
+    }
+
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<TrackerMsg>,
+        state: &mut TrackerState,
+    ) -> Result<(), ActorProcessingErr> {
+        // A clean stop stores the last partial epoch too (after a crash, the restart recomputes it).
+        flush(state).await
     }
 
     async fn handle(
@@ -112,7 +133,10 @@ impl Actor for ValidatorTracker {
                 } else {
                     register(state, &batch)
                 };
-                publish(state, changed).await?;
+                publish(state, changed);
+                if state.flushed_epoch != state.monitor.last_processed_slot().map(|s| epoch_of(state, s)) {
+                    flush(state).await?;
+                }
             }
             TrackerMsg::Stats(validator, reply) => {
                 let report = state.monitor.stats(&validator).map(|stats| ValidatorReport {
@@ -127,6 +151,10 @@ impl Actor for ValidatorTracker {
                     last_processed_slot: state.monitor.last_processed_slot(),
                     network: state.monitor.network_summary(),
                 });
+            }
+            TrackerMsg::Republish => {
+                let all: Vec<Address> = state.monitor.validators().copied().collect();
+                hand_on(state, &all);
             }
             TrackerMsg::InjectPanic => panic!("injected fault in validator tracker {}", state.shard),
         }
@@ -170,25 +198,56 @@ async fn catch_up(
     Ok(history.len())
 }
 
-/// Persists the changed stats (writes scale with what changed, not with the validator count) and
-/// hands them to the role assigner and the alert publisher.
-async fn publish(state: &TrackerState, changed: Vec<Address>) -> Result<(), ActorProcessingErr> {
-    let Some(as_of) = state.monitor.last_processed_slot() else { return Ok(()) };
-    if changed.is_empty() {
-        return Ok(());
+fn epoch_of(state: &TrackerState, slot: Slot) -> Epoch {
+    Epoch(slot.0 / state.ctx.config.monitor.epoch_duration_slots.max(1))
+}
+
+/// Stores the stats that changed since the last flush: once per epoch, each changed validator once,
+/// so writes scale with what changed in the epoch, not with slots or the validator count. The stored
+/// stats serve readers (the bot) and start-up; the engine itself works from its in-memory state, and
+/// a restart recomputes anything a crash kept from being stored.
+async fn flush(state: &mut TrackerState) -> Result<(), ActorProcessingErr> {
+    let Some(last) = state.monitor.last_processed_slot() else { return Ok(()) };
+    if !state.dirty.is_empty() {
+        let stats: Vec<ValidatorStats> = state.dirty.iter().filter_map(|a| state.monitor.stats(a)).collect();
+        state.ctx.store.put_stats(&stats).await?;
+        state.dirty.clear();
     }
-    let stats: Vec<ValidatorStats> = changed.iter().filter_map(|a| state.monitor.stats(a)).collect();
-    state.ctx.store.put_stats(&stats).await?;
+    state.flushed_epoch = Some(epoch_of(state, last));
+    Ok(())
+}
+
+/// Hands the changed stats to the role assigner and the alert publisher, and marks them for the
+/// next flush.
+fn publish(state: &mut TrackerState, changed: Vec<Address>) {
+    if !changed.is_empty() {
+        hand_on(state, &changed);
+        state.dirty.extend(changed);
+    }
+}
+
+/// Sends the current stats of `validators` to the role assigner and the alert publisher.
+fn hand_on(state: &TrackerState, validators: &[Address]) {
+    let Some(as_of) = state.monitor.last_processed_slot() else { return };
+    let stats: Vec<ValidatorStats> = validators.iter().filter_map(|a| state.monitor.stats(a)).collect();
     let update = Arc::new(StatsUpdate { as_of, stats });
     let names = &state.ctx.names;
-    // Missing peers rebuild from the stored stats when they start, so a failed send loses nothing.
+    // Missing peers ask for everything when they start, so a failed send loses nothing.
     if let Some(roles) = names.lookup::<RoleMsg>(ChildKind::Roles) {
         let _ = roles.send_message(RoleMsg::Stats(update.clone()));
     }
     if let Some(alerts) = names.lookup::<AlertMsg>(ChildKind::Alerts) {
         let _ = alerts.send_message(AlertMsg::Stats(update));
     }
-    Ok(())
+}
+
+/// A decider (re)started: every running tracker sends it all current stats.
+pub fn ask_for_all_stats(ctx: &EngineContext) {
+    for shard in 0..ctx.config.trackers.max(1) {
+        if let Some(tracker) = ctx.names.lookup::<TrackerMsg>(ChildKind::Tracker(shard)) {
+            let _ = tracker.send_message(TrackerMsg::Republish);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -51,7 +51,7 @@ fn write_config(dir: &Path, instance: &str, node: &str, l1: &str, endpoint: &str
         "[chain]\nnode_url = \"{node}\"\nl1_url = \"{l1}\"\n\
          [store]\nbackend = \"dynamodb\"\n[store.dynamodb]\nendpoint_url = \"{endpoint}\"\ntable_prefix = \"{prefix}\"\ncreate_tables = true\n\
          [metrics]\nlisten = \"127.0.0.1:0\"\n\
-         [engine]\nmax_poll_ms = 500\n[engine.outbox]\nlease_ms = 3000\n\
+         [engine]\nmax_poll_ms = 500\n[engine.outbox]\nlease_ms = 3000\npoll_ms = 1000\n\
          [discord]\nconsole_json = true\n\
          [ha]\nenabled = true\ninstance = \"{instance}\"\nttl_ms = {TTL_MS}\n{}",
         links()
