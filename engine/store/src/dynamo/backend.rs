@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use sparta_core::{Address, Slot, SlotFacts, ValidatorStats};
 
 use super::calls::{delete_request, put_request};
-use super::errors::{malformed, sdk_error};
+use super::errors::malformed;
 use super::items::{address_key, from_json, get_address, get_b, get_n, get_s, item, n, s, to_json};
 use super::slots::{TRANSACTION_LIMIT, check_ascending, committee_key, slot_key};
 use super::tables::*;
@@ -24,23 +24,7 @@ impl DynamoStore {
     /// Index reads are eventually consistent: a link made a moment ago may not show yet.
     pub async fn validators_of(&self, operator: &str) -> Result<Vec<Address>, StoreError> {
         let table = &self.tables.validators;
-        let items = self
-            .collect_pages(table, "Query", |start| async move {
-                let out = self
-                    .client
-                    .query()
-                    .table_name(table)
-                    .index_name(BY_OPERATOR_INDEX)
-                    .key_condition_expression("#op = :op")
-                    .expression_attribute_names("#op", OPERATOR)
-                    .expression_attribute_values(":op", s(operator))
-                    .set_exclusive_start_key(start)
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error(table, "Query", e))?;
-                Ok((out.items.unwrap_or_default(), out.last_evaluated_key))
-            })
-            .await?;
+        let items = self.query_partition(table, Some(BY_OPERATOR_INDEX), OPERATOR, operator).await?;
         items.iter().map(|i| get_address(table, i, VALIDATORS_PK)).collect()
     }
 }

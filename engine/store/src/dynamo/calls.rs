@@ -113,6 +113,34 @@ impl DynamoStore {
         .await
     }
 
+    /// Every item whose partition attribute `key` equals `value`, in the table or in its `index`,
+    /// following pagination. Table reads are strongly consistent; index reads cannot be.
+    pub(super) async fn query_partition(
+        &self,
+        table: &str,
+        index: Option<&str>,
+        key: &str,
+        value: &str,
+    ) -> Result<Vec<Item>, StoreError> {
+        self.collect_pages(table, "Query", |start| async move {
+            let out = self
+                .client
+                .query()
+                .table_name(table)
+                .set_index_name(index.map(str::to_owned))
+                .consistent_read(index.is_none())
+                .key_condition_expression("#key = :value")
+                .expression_attribute_names("#key", key)
+                .expression_attribute_values(":value", s(value))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| sdk_error(table, "Query", e))?;
+            Ok((out.items.unwrap_or_default(), out.last_evaluated_key))
+        })
+        .await
+    }
+
     pub(super) async fn scan(&self, table: &str) -> Result<Vec<Item>, StoreError> {
         self.collect_pages(table, "Scan", |start| async move {
             let out = self

@@ -263,23 +263,7 @@ impl DynamoStore {
 
     pub(super) async fn audit_items(&self, subject: &str) -> Result<Vec<AuditEntry>, StoreError> {
         let table = &self.tables.audit;
-        let items = self
-            .collect_pages(table, "Query", |start| async move {
-                let out = self
-                    .client
-                    .query()
-                    .table_name(table)
-                    .consistent_read(true)
-                    .key_condition_expression("#subject = :subject")
-                    .expression_attribute_names("#subject", SUBJECT)
-                    .expression_attribute_values(":subject", s(subject))
-                    .set_exclusive_start_key(start)
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error(table, "Query", e))?;
-                Ok((out.items.unwrap_or_default(), out.last_evaluated_key))
-            })
-            .await?;
+        let items = self.query_partition(table, None, SUBJECT, subject).await?;
         items.iter().map(|i| from_json(table, i, JSON)).collect()
     }
 }
