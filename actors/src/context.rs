@@ -96,11 +96,7 @@ impl EngineContext {
         clock: Arc<dyn SlotClock>,
         source: ChainSource,
     ) -> Arc<Self> {
-        let mut config = config;
-        // Epoch boundaries are the chain's, whatever the config file says.
-        config.monitor.epoch_duration_slots = clock.timing().epoch_duration_slots;
-        let names = Names::new(&config.name);
-        Arc::new(Self { config, names, store, sink, clock, source: Mutex::new(source), leadership: None })
+        Self::build(config, store, sink, clock, source, None)
     }
 
     /// An engine that publishes only while `fence` is the current leadership term: every decision,
@@ -114,10 +110,21 @@ impl EngineContext {
         fence: Fence,
     ) -> Arc<Self> {
         let fenced = store.fenced(fence.clone());
-        let ctx = Self::new(config, fenced, sink, clock, source);
-        let mut ctx = Arc::try_unwrap(ctx).unwrap_or_else(|_| unreachable!("a new context has one owner"));
-        ctx.leadership = Some(fence);
-        Arc::new(ctx)
+        Self::build(config, fenced, sink, clock, source, Some(fence))
+    }
+
+    fn build(
+        mut config: EngineConfig,
+        store: Arc<dyn Store>,
+        sink: Arc<dyn DiscordSink>,
+        clock: Arc<dyn SlotClock>,
+        source: ChainSource,
+        leadership: Option<Fence>,
+    ) -> Arc<Self> {
+        // Epoch boundaries are the chain's, whatever the config file says.
+        config.monitor.epoch_duration_slots = clock.timing().epoch_duration_slots;
+        let names = Names::new(&config.name);
+        Arc::new(Self { config, names, store, sink, clock, source: Mutex::new(source), leadership })
     }
 
     /// Tells the outbox publisher that new entries wait (if it is down, its restart drains them).

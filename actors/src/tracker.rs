@@ -134,9 +134,9 @@ impl Actor for ValidatorTracker {
                     register(state, &batch)
                 };
                 publish(state, changed);
-                if state.flushed_epoch != state.monitor.last_processed_slot().map(|s| epoch_of(state, s)) {
-                    flush(state).await?;
-                }
+                // Stored every batch: a stop that cuts the tracker short must not leave stored stats
+                // behind stored slots (per-epoch flushing did; see the README's request counts).
+                flush(state).await?;
             }
             TrackerMsg::Stats(validator, reply) => {
                 let report = state.monitor.stats(&validator).map(|stats| ValidatorReport {
