@@ -2,23 +2,28 @@
 //! message when a source is unreachable or answers in a shape it cannot read.
 
 use anyhow::Context;
+use sparta_chain::redact::shown_url;
 use sparta_chain::source::ChainSource;
 
 use crate::cli::CheckArgs;
-use crate::config::Config;
+use crate::config::{Config, ConfigSource};
+use crate::secrets::Secrets;
 
 pub async fn main(args: CheckArgs) -> anyhow::Result<()> {
     let (node_url, l1_url) = match (&args.config, args.node_url, args.l1_url) {
         (Some(path), _, _) => {
-            let config = Config::load(path)?;
-            (config.chain.node_url, config.chain.l1_url)
+            let config = Config::load(&ConfigSource::File(path.clone()))?;
+            let secrets =
+                Secrets::from_env().map_err(|p| anyhow::anyhow!("bad secrets: {}", p.join("; ")))?;
+            let l1 = config.l1_url(&secrets)?;
+            (config.chain.node_url, l1)
         }
         (None, Some(node), Some(l1)) => (node, l1),
         _ => anyhow::bail!("give --node-url and --l1-url, or --config"),
     };
-    let mut source = ChainSource::connect(&node_url, &l1_url)
-        .await
-        .with_context(|| format!("cannot connect (node {node_url}, L1 {l1_url})"))?;
+    let mut source = ChainSource::connect(&node_url, &l1_url).await.with_context(|| {
+        format!("cannot connect (node {}, L1 {})", shown_url(&node_url), shown_url(&l1_url))
+    })?;
     let facts = source.chain_facts().await.context("cannot read the chain's facts")?;
     println!("{}", serde_json::to_string_pretty(&facts)?);
     Ok(())

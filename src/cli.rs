@@ -20,10 +20,18 @@ pub struct Cli {
 pub enum Command {
     /// Run the whole pipeline against a simulated network on this machine (no accounts, no cloud).
     Devnet(Box<DevnetCommand>),
-    /// Run against a real network, as configured in a TOML file.
+    /// Run against a real network, as configured in a TOML file (default ./sparta.toml, or the text of
+    /// SPARTA_CONFIG_TOML when that is set). Secrets come from SPARTA_* environment variables only.
     Run {
-        #[arg(long, short, default_value = "sparta.toml")]
-        config: PathBuf,
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
+    /// GET a local URL and exit 0 on a 2xx answer (a container health check without curl).
+    Probe {
+        url: String,
+        /// Give up after this long.
+        #[arg(long, default_value = "3s", value_parser = humantime::parse_duration)]
+        timeout: Duration,
     },
     /// Connect to a node and an L1 endpoint and print the chain's facts as JSON.
     Check(CheckArgs),
@@ -38,10 +46,10 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
-    /// Validate a config file and print every problem found.
+    /// Validate a config (and the secrets in the environment) and print every problem found.
     Check {
-        #[arg(long, short, default_value = "sparta.toml")]
-        config: PathBuf,
+        #[arg(long, short)]
+        config: Option<PathBuf>,
     },
 }
 
@@ -81,7 +89,7 @@ pub struct MigrateArgs {
     #[arg(long, short, conflicts_with = "store")]
     pub config: Option<PathBuf>,
     /// An embedded store file, instead of a config.
-    #[arg(long, required_unless_present = "config")]
+    #[arg(long)]
     pub store: Option<PathBuf>,
 }
 

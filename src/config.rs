@@ -1,15 +1,57 @@
 //! The `sparta run` config file (TOML). Unknown keys are errors; `validate` lists every problem at once.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use serde::Deserialize;
 use sparta_actors::EngineConfig;
+use sparta_chain::redact::shown_url;
 use sparta_core::Address;
 
 use crate::ha::HaConfig;
+use crate::secrets::{L1_URL_ENV, Secrets};
 use crate::store::StoreConfig;
+
+/// Holds the whole config's text where files are awkward (a container). Secrets never go in it.
+pub const CONFIG_ENV: &str = "SPARTA_CONFIG_TOML";
+
+/// Where the config comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConfigSource {
+    File(PathBuf),
+    /// The text of [`CONFIG_ENV`].
+    Env,
+}
+
+impl ConfigSource {
+    /// `--config FILE` when given; else [`CONFIG_ENV`] when set; else `./sparta.toml`.
+    pub fn choose(flag: Option<PathBuf>) -> Self {
+        match flag {
+            Some(path) => ConfigSource::File(path),
+            None if std::env::var_os(CONFIG_ENV).is_some() => ConfigSource::Env,
+            None => ConfigSource::File(PathBuf::from("sparta.toml")),
+        }
+    }
+
+    fn text(&self) -> anyhow::Result<String> {
+        match self {
+            ConfigSource::File(path) => {
+                std::fs::read_to_string(path).with_context(|| format!("cannot read {self}"))
+            }
+            ConfigSource::Env => std::env::var(CONFIG_ENV).with_context(|| format!("cannot read {self}")),
+        }
+    }
+}
+
+impl std::fmt::Display for ConfigSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConfigSource::File(path) => write!(f, "config {}", path.display()),
+            ConfigSource::Env => write!(f, "config in ${CONFIG_ENV}"),
+        }
+    }
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -36,8 +78,9 @@ pub struct Config {
 pub struct ChainConfig {
     /// Aztec node JSON-RPC URL (public port).
     pub node_url: String,
-    /// Ethereum JSON-RPC URL; the rollup is resolved through the Registry the node reports.
-    pub l1_url: String,
+    /// Ethereum JSON-RPC URL; the rollup is resolved through the Registry the node reports. Leave it
+    /// out when it carries a provider key: [`L1_URL_ENV`] then supplies it as a secret.
+    pub l1_url: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -68,29 +111,39 @@ pub struct LinkConfig {
 }
 
 impl Config {
-    pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read config {}", path.display()))?;
+    pub fn load(source: &ConfigSource) -> anyhow::Result<Self> {
         let config: Config =
-            toml::from_str(&text).with_context(|| format!("config {} is not valid", path.display()))?;
+            toml::from_str(&source.text()?).with_context(|| format!("{source} is not valid"))?;
         let problems = config.validate();
         if !problems.is_empty() {
-            bail!(
-                "config {} has {} problem(s):\n  - {}",
-                path.display(),
-                problems.len(),
-                problems.join("\n  - ")
-            );
+            bail!("{source} has {} problem(s):\n  - {}", problems.len(), problems.join("\n  - "));
         }
         Ok(config)
+    }
+
+    /// The L1 URL: the secret when set (it may embed a provider key), else `chain.l1_url`.
+    pub fn l1_url(&self, secrets: &Secrets) -> anyhow::Result<String> {
+        match (&secrets.l1_url, &self.chain.l1_url) {
+            (Some(secret), _) => Ok(secret.expose().to_owned()),
+            (None, Some(url)) => Ok(url.clone()),
+            (None, None) => {
+                bail!("no L1 URL: set chain.l1_url in the config or {L1_URL_ENV} in the environment")
+            }
+        }
     }
 
     /// Every problem found, each naming the key.
     pub fn validate(&self) -> Vec<String> {
         let mut problems = Vec::new();
-        for (key, url) in [("chain.node_url", &self.chain.node_url), ("chain.l1_url", &self.chain.l1_url)] {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                problems.push(format!("{key} must be an http:// or https:// URL, got {url:?}"));
+        let urls =
+            [("chain.node_url", Some(&self.chain.node_url)), ("chain.l1_url", self.chain.l1_url.as_ref())];
+        for (key, url) in urls {
+            if let Some(url) = url
+                && !(url.starts_with("http://") || url.starts_with("https://"))
+            {
+                // Only the scheme is quoted: the rest may carry a provider key.
+                let scheme = url.split("://").next().filter(|s| *s != url).unwrap_or("none");
+                problems.push(format!("{key} must be an http:// or https:// URL, got scheme {scheme:?}"));
             }
         }
         let e = &self.engine;
@@ -128,16 +181,24 @@ impl Config {
     }
 }
 
-/// `sparta config check`.
-pub fn check(path: &Path) -> anyhow::Result<()> {
-    let config = Config::load(path)?;
+/// `sparta config check`: the config and the secrets in the environment.
+pub fn check(source: &ConfigSource) -> anyhow::Result<()> {
+    let config = Config::load(source)?;
+    let secrets = Secrets::from_env().map_err(|problems| {
+        anyhow::anyhow!(
+            "the environment's secrets have {} problem(s):\n  - {}",
+            problems.len(),
+            problems.join("\n  - ")
+        )
+    })?;
+    let l1 = config.l1_url(&secrets)?;
     println!(
-        "config {} is valid: node {}, L1 {}, store {}, metrics on {}",
-        path.display(),
-        config.chain.node_url,
-        config.chain.l1_url,
+        "{source} is valid: node {}, L1 {}, store {}, metrics on {}; {}",
+        shown_url(&config.chain.node_url),
+        shown_url(&l1),
         config.store.describe(),
-        config.metrics.listen
+        config.metrics.listen,
+        secrets.describe()
     );
     Ok(())
 }

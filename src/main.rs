@@ -6,7 +6,9 @@ mod config;
 mod devnet;
 mod ha;
 mod logging;
+mod probe;
 mod run;
+mod secrets;
 mod store;
 
 use std::process::ExitCode;
@@ -14,6 +16,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{Cli, Command, ConfigCommand};
+use crate::config::ConfigSource;
 
 fn main() -> ExitCode {
     // Two TLS backends are linked (aws-lc-rs and ring); rustls needs the process default chosen.
@@ -30,10 +33,13 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Devnet(args) => devnet::main(*args).await,
-            Command::Run { config } => run::main(&config).await,
+            Command::Run { config } => run::main(&ConfigSource::choose(config)).await,
+            Command::Probe { url, timeout } => probe::main(&url, timeout).await,
             Command::Check(args) => check::main(args).await,
             Command::Migrate(args) => store::migrate_command(args).await,
-            Command::Config { command: ConfigCommand::Check { config } } => config::check(&config),
+            Command::Config { command: ConfigCommand::Check { config } } => {
+                config::check(&ConfigSource::choose(config))
+            }
         }
     });
     // Don't wait for lingering tasks (HTTP keep-alives, timers) on the way out.

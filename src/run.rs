@@ -2,20 +2,21 @@
 //! for it to stop.
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use sparta_actors::{Engine, EngineConfig, EngineContext};
 use sparta_bot::ConsoleSink;
+use sparta_chain::redact::shown_url;
 use sparta_chain::source::ChainSource;
 use sparta_core::{SlotClock, SystemSlotClock};
 use sparta_store::{Link, NetworkIdentity};
 use tracing::info;
 
-use crate::config::Config;
+use crate::config::{Config, ConfigSource};
 use crate::ha::{Elector, HaConfig, Parts};
+use crate::secrets::Secrets;
 use crate::store::StoreConfig;
 
 pub struct StartOptions {
@@ -49,7 +50,11 @@ pub async fn start(options: StartOptions) -> anyhow::Result<Running> {
     println!("metrics: http://{}/metrics", metrics.local_addr());
 
     let mut source = ChainSource::connect(&options.node_url, &options.l1_url).await.with_context(|| {
-        format!("cannot follow the chain (node {}, L1 {})", options.node_url, options.l1_url)
+        format!(
+            "cannot follow the chain (node {}, L1 {})",
+            shown_url(&options.node_url),
+            shown_url(&options.l1_url)
+        )
     })?;
     let facts = source.chain_facts().await.context("cannot read the chain's facts")?;
     let identity = NetworkIdentity { chain_id: facts.chain_id, rollup: facts.rollup, timing: facts.timing };
@@ -82,6 +87,8 @@ pub async fn start(options: StartOptions) -> anyhow::Result<Running> {
     }
     let ctx = EngineContext::new(options.engine, store, sink, clock, source);
     let engine = Engine::start(ctx).await?;
+    // The only instance always leads: the "no leader" alarm reads this gauge in both modes.
+    metrics::gauge!(sparta_telemetry::catalog::ENGINE_LEADER).set(1.0);
     metrics.readiness().set(true, "single", "the only instance; publishing");
     Ok(Running { mode: Mode::Single(engine), metrics })
 }
@@ -141,15 +148,21 @@ async fn shutdown_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-/// `sparta run --config FILE`.
-pub async fn main(config_path: &Path) -> anyhow::Result<()> {
-    let config = Config::load(config_path)?;
-    if config.engine.trackers == 0 {
-        bail!("engine.trackers must be at least 1");
-    }
+/// `sparta run [--config FILE]`.
+pub async fn main(source: &ConfigSource) -> anyhow::Result<()> {
+    let config = Config::load(source)?;
+    let secrets = Secrets::from_env().map_err(|problems| {
+        anyhow::anyhow!(
+            "the environment's secrets have {} problem(s):\n  - {}",
+            problems.len(),
+            problems.join("\n  - ")
+        )
+    })?;
+    let l1_url = config.l1_url(&secrets)?;
+    println!("{source}: {}", secrets.describe());
     let running = start(StartOptions {
         node_url: config.chain.node_url,
-        l1_url: config.chain.l1_url,
+        l1_url,
         store: config.store,
         metrics_addr: config.metrics.listen,
         engine: config.engine,

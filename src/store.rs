@@ -152,12 +152,15 @@ impl StoreConfig {
     }
 }
 
-/// `sparta migrate --config FILE` or `sparta migrate --store FILE`.
+/// `sparta migrate --config FILE`, `sparta migrate --store FILE`, or `sparta migrate` with the config
+/// in `SPARTA_CONFIG_TOML` (a one-off container task).
 pub async fn migrate_command(args: crate::cli::MigrateArgs) -> anyhow::Result<()> {
+    use crate::config::{CONFIG_ENV, Config, ConfigSource};
     let store = match (args.config, args.store) {
         (_, Some(path)) => StoreConfig { path, ..StoreConfig::default() },
-        (Some(config), None) => crate::config::Config::load(&config)?.store,
-        (None, None) => anyhow::bail!("name the store: --config FILE or --store FILE"),
+        (Some(config), None) => Config::load(&ConfigSource::File(config))?.store,
+        (None, None) if std::env::var_os(CONFIG_ENV).is_some() => Config::load(&ConfigSource::Env)?.store,
+        (None, None) => anyhow::bail!("name the store: --config FILE, --store FILE, or {CONFIG_ENV}"),
     };
     store.migrate().await
 }

@@ -5,7 +5,7 @@
 
 use sparta_telemetry::catalog;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use sparta_core::{ChainEvent, Slot, SlotFacts};
@@ -32,6 +32,27 @@ pub struct WatcherState {
     /// The next slot to read; everything before it is committed.
     next_slot: Option<Slot>,
     failures: u32,
+    pending_tip: TipAge,
+}
+
+/// When the pending checkpoint last advanced, for the "chain stalled" signal. Before the first advance
+/// this process sees, the age counts from its first observation (a restart resets it, never inflates it).
+#[derive(Debug, Default)]
+pub(crate) struct TipAge {
+    seen: Option<(u64, Instant)>,
+}
+
+impl TipAge {
+    /// Records the tip observed at `now` and returns how long it has stood still.
+    pub(crate) fn observe(&mut self, tip: u64, now: Instant) -> Duration {
+        match self.seen {
+            Some((last, since)) if last == tip => now.saturating_duration_since(since),
+            _ => {
+                self.seen = Some((tip, now));
+                Duration::ZERO
+            }
+        }
+    }
 }
 
 impl Actor for ChainWatcher {
@@ -46,7 +67,7 @@ impl Actor for ChainWatcher {
     ) -> Result<WatcherState, ActorProcessingErr> {
         let next_slot = ctx.store.checkpoint().await?.map(Slot::next);
         myself.send_message(WatcherMsg::Tick)?;
-        Ok(WatcherState { ctx, next_slot, failures: 0 })
+        Ok(WatcherState { ctx, next_slot, failures: 0, pending_tip: TipAge::default() })
     }
 
     async fn handle(
@@ -113,6 +134,8 @@ async fn poll(state: &mut WatcherState) -> Result<Progress, ActorProcessingErr> 
         Ok((pending, proven)) => {
             metrics::gauge!(catalog::NETWORK_PENDING_CHECKPOINT).set(pending as f64);
             metrics::gauge!(catalog::NETWORK_PROVEN_CHECKPOINT).set(proven as f64);
+            let still = state.pending_tip.observe(pending, Instant::now());
+            metrics::gauge!(catalog::NETWORK_CHECKPOINT_AGE_SECONDS).set(still.as_secs_f64());
         }
         Err(error) => debug!(%error, "no chain tips this round"),
     }
@@ -129,7 +152,7 @@ async fn poll(state: &mut WatcherState) -> Result<Progress, ActorProcessingErr> 
     drop(source);
 
     // Durable first: a crash after this line loses nothing, the trackers can re-read it.
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     ctx.store.commit_slots(&batch).await?;
     metrics::histogram!(catalog::STORE_OPERATION_DURATION_SECONDS, "op" => "commit_slots")
         .record(started.elapsed().as_secs_f64());
@@ -234,4 +257,22 @@ fn record_progress(ctx: &EngineContext, batch: &[SlotFacts]) {
         committee = last.committee.len(),
         "slots processed"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tip_age_grows_while_the_tip_stands_and_resets_when_it_moves() {
+        let t0 = Instant::now();
+        let mut age = TipAge::default();
+        assert_eq!(age.observe(7, t0), Duration::ZERO, "the first sight starts the count");
+        assert_eq!(age.observe(7, t0 + Duration::from_secs(30)), Duration::from_secs(30));
+        assert_eq!(age.observe(7, t0 + Duration::from_secs(90)), Duration::from_secs(90));
+        assert_eq!(age.observe(8, t0 + Duration::from_secs(95)), Duration::ZERO, "an advance resets it");
+        assert_eq!(age.observe(8, t0 + Duration::from_secs(100)), Duration::from_secs(5));
+        // A prune moves the tip back: that is movement too, not a stall.
+        assert_eq!(age.observe(6, t0 + Duration::from_secs(101)), Duration::ZERO);
+    }
 }

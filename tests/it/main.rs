@@ -2,5 +2,7 @@
 
 mod cli;
 mod crash;
+mod deploy;
+mod deployed;
 mod failover;
 mod process;

@@ -13,6 +13,11 @@ pub struct Sparta {
 }
 
 pub fn sparta(args: &[&str], cwd: &Path) -> Sparta {
+    sparta_with_env(args, cwd, &[])
+}
+
+/// [`sparta`] with more environment variables (secrets, a config in the environment).
+pub fn sparta_with_env(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Sparta {
     let mut child = Command::new(env!("CARGO_BIN_EXE_sparta"))
         .args(args)
         .current_dir(cwd)
@@ -22,6 +27,7 @@ pub fn sparta(args: &[&str], cwd: &Path) -> Sparta {
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_REGION", "us-east-1")
         .env("AWS_EC2_METADATA_DISABLED", "true")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

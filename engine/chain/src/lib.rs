@@ -3,6 +3,7 @@
 
 pub mod l1;
 pub mod node;
+pub mod redact;
 pub mod source;
 
 pub use l1::{L1Error, L1Reader};

@@ -87,6 +87,7 @@ pub const ENGINE_LAG_SLOTS: &str = "sparta_engine_lag_slots";
 pub const ENGINE_SAFE_SLOT: &str = "sparta_engine_safe_slot";
 pub const ENGINE_POLL_ERRORS_TOTAL: &str = "sparta_engine_poll_errors_total";
 pub const NETWORK_PRUNES_TOTAL: &str = "sparta_network_prunes_total";
+pub const NETWORK_CHECKPOINT_AGE_SECONDS: &str = "sparta_network_checkpoint_age_seconds";
 pub const ENGINE_DATA_AGE_SECONDS: &str = "sparta_engine_data_age_seconds";
 pub const ENGINE_LEADER: &str = "sparta_engine_leader";
 pub const ENGINE_LEADER_TOKEN: &str = "sparta_engine_leader_token";
@@ -100,6 +101,7 @@ pub const ALERTS_TOTAL: &str = "sparta_alerts_total";
 pub const DISCORD_ACTIONS_TOTAL: &str = "sparta_discord_actions_total";
 pub const DISCORD_OUTBOX_BACKLOG: &str = "sparta_discord_outbox_backlog";
 pub const DISCORD_OUTBOX_SETTLED_TOTAL: &str = "sparta_discord_outbox_settled_total";
+pub const DISCORD_RATE_LIMITED_TOTAL: &str = "sparta_discord_rate_limited_total";
 pub const VALIDATORS_TRACKED: &str = "sparta_validators_tracked";
 
 pub static CATALOG: &[MetricDef] = &[
@@ -138,6 +140,13 @@ pub static CATALOG: &[MetricDef] = &[
     ),
     def(NETWORK_SLASHES_TOTAL, Counter, Number, "Slashing events observed on L1.", &[]),
     def(NETWORK_PRUNES_TOTAL, Counter, Number, "Pending-chain prunes observed on L1.", &[]),
+    def(
+        NETWORK_CHECKPOINT_AGE_SECONDS,
+        Gauge,
+        Seconds,
+        "Seconds since the pending checkpoint last advanced on L1 (counted from this process's start).",
+        &[],
+    ),
     // engine health
     def(ENGINE_SLOTS_PROCESSED_TOTAL, Counter, Number, "Slots the engine has fully processed.", &[]),
     def(ENGINE_LAST_PROCESSED_SLOT, Gauge, Number, "The last fully processed slot (the checkpoint).", &[]),
@@ -206,8 +215,40 @@ pub static CATALOG: &[MetricDef] = &[
         "Outbox deliveries settled, by outcome (delivered, retry, rejected).",
         &["outcome"],
     ),
+    def(
+        DISCORD_RATE_LIMITED_TOTAL,
+        Counter,
+        Number,
+        "Discord REST responses that were 429 (rate limited), by scope (route, global).",
+        &["scope"],
+    ),
     // validators
     def(VALIDATORS_TRACKED, Gauge, Number, "Validators the engine keeps stats for.", &[]),
+];
+
+/// The CloudWatch namespace sparta's custom metrics go to; the alarms in `terraform/` watch it.
+pub const CLOUDWATCH_NAMESPACE: &str = "Sparta";
+
+/// The one dimension every CloudWatch datum carries: the deployment's name, so two networks (or two
+/// stacks) share a namespace without mixing. Several instances of one deployment publish into the same
+/// series, so alarms aggregate across them (the leader gauge's Maximum says whether anyone leads).
+pub const CLOUDWATCH_DIMENSION: &str = "Deployment";
+
+/// The catalog entries published to CloudWatch, under their catalog names: the health signals alarms
+/// are built on. Per-validator and per-label detail stays in Prometheus (CloudWatch bills per series).
+pub const CLOUDWATCH_METRICS: &[&str] = &[
+    NETWORK_SLOT,
+    NETWORK_PENDING_CHECKPOINT,
+    NETWORK_PROVEN_CHECKPOINT,
+    NETWORK_CHECKPOINT_AGE_SECONDS,
+    NETWORK_ATTESTATION_MISS_RATIO,
+    NETWORK_PROPOSAL_MISS_RATIO,
+    NETWORK_SLASHES_TOTAL,
+    ENGINE_LAG_SLOTS,
+    ENGINE_DATA_AGE_SECONDS,
+    ENGINE_LEADER,
+    DISCORD_OUTBOX_BACKLOG,
+    DISCORD_RATE_LIMITED_TOTAL,
 ];
 
 /// The catalog entry named `name`.

@@ -40,6 +40,22 @@ fn catalog_names_are_unique_and_cover_the_required_set() {
 }
 
 #[test]
+fn cloudwatch_metrics_are_catalog_gauges_and_counters() {
+    let mut seen = HashSet::new();
+    for name in catalog::CLOUDWATCH_METRICS {
+        let def = catalog::find(name)
+            .unwrap_or_else(|| panic!("{name} is published to CloudWatch but not in the catalog"));
+        assert!(seen.insert(name), "{name} is listed twice");
+        assert_ne!(
+            def.kind,
+            MetricKind::Histogram,
+            "{name}: CloudWatch gets gauges and counters, not histograms"
+        );
+    }
+    assert!(!catalog::CLOUDWATCH_NAMESPACE.is_empty() && !catalog::CLOUDWATCH_NAMESPACE.contains(':'));
+}
+
+#[test]
 fn the_rule_checker_rejects_what_it_should() {
     use sparta_telemetry::{MetricDef, MetricUnit};
     let bad = |name, kind, unit| MetricDef { name, kind, unit, help: "h", labels: &[] };

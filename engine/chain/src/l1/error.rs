@@ -33,7 +33,7 @@ impl L1Error {
                 detail: "empty return data (no contract at the address, or a bare revert)".into(),
             },
             ContractError::AbiError(e) => Self::Decode { function, detail: e.to_string() },
-            other => Self::Rpc { function, detail: other.to_string() },
+            other => Self::Rpc { function, detail: crate::redact::scrub(&other.to_string(), url) },
         }
     }
 
@@ -48,10 +48,11 @@ impl L1Error {
                 Self::Rpc { function, detail }
             };
         }
+        let detail = crate::redact::scrub(&err.to_string(), url);
         if err.is_transport_error() {
-            return Self::Unreachable { url: url.to_owned(), detail: err.to_string() };
+            return Self::Unreachable { url: crate::redact::shown_url(url), detail };
         }
-        Self::Decode { function, detail: err.to_string() }
+        Self::Decode { function, detail }
     }
 
     pub fn is_revert(&self) -> bool {

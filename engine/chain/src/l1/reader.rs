@@ -58,7 +58,7 @@ pub struct L1Reader {
 impl std::fmt::Debug for L1Reader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("L1Reader")
-            .field("url", &self.url)
+            .field("url", &crate::redact::shown_url(&self.url))
             .field("params", &self.params)
             .finish_non_exhaustive()
     }
@@ -75,7 +75,7 @@ impl L1Reader {
         registry: Address,
         timeout: Duration,
     ) -> Result<Self, L1Error> {
-        let invalid = |reason: String| L1Error::InvalidUrl { url: l1_url.to_owned(), reason };
+        let invalid = |reason: String| L1Error::InvalidUrl { url: crate::redact::shown_url(l1_url), reason };
         let url = reqwest::Url::parse(l1_url).map_err(|e| invalid(e.to_string()))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(invalid(format!("scheme {:?} is not http or https", url.scheme())));

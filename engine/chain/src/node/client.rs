@@ -44,7 +44,7 @@ impl NodeClient {
     }
 
     pub fn with_timeout(url: &str, timeout: Duration) -> Result<Self, NodeError> {
-        let invalid = |reason: String| NodeError::InvalidUrl { url: url.to_owned(), reason };
+        let invalid = |reason: String| NodeError::InvalidUrl { url: crate::redact::shown_url(url), reason };
         let parsed = reqwest::Url::parse(url).map_err(|e| invalid(e.to_string()))?;
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(invalid(format!("scheme {:?} is not http or https", parsed.scheme())));
@@ -125,7 +125,10 @@ impl NodeClient {
     ) -> Result<Option<T>, NodeError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let request = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
-        let unreachable = |source| NodeError::Unreachable { url: self.url.to_string(), source };
+        let unreachable = |source: reqwest::Error| NodeError::Unreachable {
+            url: crate::redact::shown_url(self.url.as_str()),
+            source: source.without_url(),
+        };
         let response = self.http.post(self.url.clone()).json(&request).send().await.map_err(unreachable)?;
         let status = response.status();
         let body = response.bytes().await.map_err(unreachable)?;

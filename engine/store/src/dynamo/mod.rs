@@ -19,7 +19,9 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 
 pub use retry::Backoff;
-pub use tables::{BY_DUE_INDEX, BY_OPERATOR_INDEX, TableNames};
+pub use tables::{
+    AttrType, BY_DUE_INDEX, BY_OPERATOR_INDEX, DESIGN, IndexDesign, KeyAttr, TableDesign, TableNames,
+};
 
 use crate::{SCHEMA_VERSION, StoreError};
 use errors::sdk_error;

@@ -44,6 +44,105 @@ pub(crate) const QUEUE: &str = "queue";
 pub(crate) const DUE: &str = "due";
 pub const BY_DUE_INDEX: &str = "by_due";
 
+/// A key attribute's DynamoDB scalar type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttrType {
+    /// `S`
+    String,
+    /// `N`
+    Number,
+}
+
+impl AttrType {
+    /// The type's letter in DynamoDB's API and in Terraform.
+    pub fn code(self) -> &'static str {
+        match self {
+            AttrType::String => "S",
+            AttrType::Number => "N",
+        }
+    }
+
+    fn scalar(self) -> ScalarAttributeType {
+        match self {
+            AttrType::String => ScalarAttributeType::S,
+            AttrType::Number => ScalarAttributeType::N,
+        }
+    }
+}
+
+/// One key attribute: its name and type.
+pub type KeyAttr = (&'static str, AttrType);
+
+/// A global secondary index. Every index here projects keys only: readers fetch what they need.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IndexDesign {
+    pub name: &'static str,
+    pub hash: KeyAttr,
+    pub range: KeyAttr,
+}
+
+/// One table as the store needs it. Development tables are created from this; the Terraform in
+/// `terraform/dynamodb.tf` is checked against it by a test, so the two cannot drift.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TableDesign {
+    /// The table's name after the prefix.
+    pub suffix: &'static str,
+    pub hash: KeyAttr,
+    pub range: Option<KeyAttr>,
+    pub indexes: &'static [IndexDesign],
+    /// The attribute DynamoDB's TTL sweeper reads (epoch seconds), if rows expire.
+    pub ttl: Option<&'static str>,
+}
+
+use AttrType::{Number as N, String as S};
+
+/// Every table of the store.
+pub const DESIGN: [TableDesign; 7] = [
+    TableDesign { suffix: "meta", hash: (META_PK, S), range: None, indexes: &[], ttl: None },
+    TableDesign {
+        suffix: "slots",
+        hash: (SLOTS_PK, S),
+        range: Some((SLOTS_SK, N)),
+        indexes: &[],
+        ttl: Some(EXPIRES_AT),
+    },
+    TableDesign {
+        suffix: "validators",
+        hash: (VALIDATORS_PK, S),
+        range: Some((VALIDATORS_SK, S)),
+        indexes: &[IndexDesign { name: BY_OPERATOR_INDEX, hash: (OPERATOR, S), range: (VALIDATORS_PK, S) }],
+        ttl: None,
+    },
+    TableDesign { suffix: "roles", hash: (SUBJECT, S), range: Some((ROLE, S)), indexes: &[], ttl: None },
+    TableDesign { suffix: "alerts", hash: (SUBJECT, S), range: Some((KIND, S)), indexes: &[], ttl: None },
+    TableDesign {
+        suffix: "outbox",
+        hash: (OUTBOX_PK, S),
+        range: None,
+        indexes: &[IndexDesign { name: BY_DUE_INDEX, hash: (QUEUE, S), range: (DUE, N) }],
+        ttl: Some(EXPIRES_AT),
+    },
+    TableDesign { suffix: "audit", hash: (SUBJECT, S), range: Some((AUDIT_SK, S)), indexes: &[], ttl: None },
+];
+
+impl TableDesign {
+    /// Every attribute a key or index names, each once (what `AttributeDefinitions` must list).
+    pub fn key_attributes(&self) -> Vec<KeyAttr> {
+        let mut all = vec![self.hash];
+        all.extend(self.range);
+        for index in self.indexes {
+            all.extend([index.hash, index.range]);
+        }
+        let mut seen = Vec::new();
+        all.retain(|(name, _)| {
+            let new = !seen.contains(name);
+            seen.push(*name);
+            new
+        });
+        all
+    }
+}
+
 /// The full names of the store's tables under one prefix.
 #[derive(Clone, Debug)]
 pub struct TableNames {
@@ -58,17 +157,12 @@ pub struct TableNames {
 
 impl TableNames {
     pub fn new(prefix: &str) -> Self {
-        Self {
-            meta: format!("{prefix}meta"),
-            slots: format!("{prefix}slots"),
-            validators: format!("{prefix}validators"),
-            roles: format!("{prefix}roles"),
-            alerts: format!("{prefix}alerts"),
-            outbox: format!("{prefix}outbox"),
-            audit: format!("{prefix}audit"),
-        }
+        let [meta, slots, validators, roles, alerts, outbox, audit] =
+            DESIGN.map(|t| format!("{prefix}{}", t.suffix));
+        Self { meta, slots, validators, roles, alerts, outbox, audit }
     }
 
+    /// The names in [`DESIGN`]'s order.
     pub fn all(&self) -> [&str; 7] {
         [&self.meta, &self.slots, &self.validators, &self.roles, &self.alerts, &self.outbox, &self.audit]
     }
@@ -78,86 +172,55 @@ fn key(name: &str, key_type: KeyType) -> Result<KeySchemaElement, StoreError> {
     KeySchemaElement::builder().attribute_name(name).key_type(key_type).build().map_err(build_error)
 }
 
-fn attribute(name: &str, t: ScalarAttributeType) -> Result<AttributeDefinition, StoreError> {
-    AttributeDefinition::builder().attribute_name(name).attribute_type(t).build().map_err(build_error)
-}
-
 fn build_error(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(format!("building a DynamoDB request failed: {e}"))
 }
 
-/// One table's key: partition attribute and optional sort attribute with their types.
-struct Shape<'a> {
-    table: &'a str,
-    pk: (&'a str, ScalarAttributeType),
-    sk: Option<(&'a str, ScalarAttributeType)>,
-}
-
-/// Creates every table that does not exist yet, waits until all are ACTIVE, and enables TTL on slots.
+/// Creates every table of [`DESIGN`] that does not exist yet, waits until all are ACTIVE, and turns on TTL.
 pub(crate) async fn create_tables(
     client: &Client,
     names: &TableNames,
     wait: Duration,
 ) -> Result<(), StoreError> {
-    use ScalarAttributeType::{N, S};
-    let shapes = [
-        Shape { table: &names.meta, pk: (META_PK, S), sk: None },
-        Shape { table: &names.slots, pk: (SLOTS_PK, S), sk: Some((SLOTS_SK, N)) },
-        Shape { table: &names.validators, pk: (VALIDATORS_PK, S), sk: Some((VALIDATORS_SK, S)) },
-        Shape { table: &names.roles, pk: (SUBJECT, S), sk: Some((ROLE, S)) },
-        Shape { table: &names.alerts, pk: (SUBJECT, S), sk: Some((KIND, S)) },
-        Shape { table: &names.outbox, pk: (OUTBOX_PK, S), sk: None },
-        Shape { table: &names.audit, pk: (SUBJECT, S), sk: Some((AUDIT_SK, S)) },
-    ];
-    for shape in &shapes {
+    for (design, table) in DESIGN.iter().zip(names.all()) {
         let mut request = client
             .create_table()
-            .table_name(shape.table)
+            .table_name(table)
             .billing_mode(BillingMode::PayPerRequest)
-            .key_schema(key(shape.pk.0, KeyType::Hash)?)
-            .attribute_definitions(attribute(shape.pk.0, shape.pk.1.clone())?);
-        if let Some((sk, t)) = &shape.sk {
-            request =
-                request.key_schema(key(sk, KeyType::Range)?).attribute_definitions(attribute(sk, t.clone())?);
+            .key_schema(key(design.hash.0, KeyType::Hash)?);
+        if let Some((range, _)) = design.range {
+            request = request.key_schema(key(range, KeyType::Range)?);
         }
-        if shape.table == names.validators {
-            request = request.attribute_definitions(attribute(OPERATOR, S)?).global_secondary_indexes(
+        for (name, t) in design.key_attributes() {
+            let attribute = AttributeDefinition::builder().attribute_name(name).attribute_type(t.scalar());
+            request = request.attribute_definitions(attribute.build().map_err(build_error)?);
+        }
+        for index in design.indexes {
+            let projection = Projection::builder().projection_type(ProjectionType::KeysOnly).build();
+            request = request.global_secondary_indexes(
                 GlobalSecondaryIndex::builder()
-                    .index_name(BY_OPERATOR_INDEX)
-                    .key_schema(key(OPERATOR, KeyType::Hash)?)
-                    .key_schema(key(VALIDATORS_PK, KeyType::Range)?)
-                    .projection(Projection::builder().projection_type(ProjectionType::KeysOnly).build())
+                    .index_name(index.name)
+                    .key_schema(key(index.hash.0, KeyType::Hash)?)
+                    .key_schema(key(index.range.0, KeyType::Range)?)
+                    .projection(projection)
                     .build()
                     .map_err(build_error)?,
             );
         }
-        if shape.table == names.outbox {
-            request = request
-                .attribute_definitions(attribute(QUEUE, S)?)
-                .attribute_definitions(attribute(DUE, N)?)
-                .global_secondary_indexes(
-                    GlobalSecondaryIndex::builder()
-                        .index_name(BY_DUE_INDEX)
-                        .key_schema(key(QUEUE, KeyType::Hash)?)
-                        .key_schema(key(DUE, KeyType::Range)?)
-                        .projection(Projection::builder().projection_type(ProjectionType::KeysOnly).build())
-                        .build()
-                        .map_err(build_error)?,
-                );
-        }
         match request.send().await {
             Ok(_) => {}
             Err(e) if e.code() == Some("ResourceInUseException") => {} // already there
-            Err(e) => return Err(sdk_error(shape.table, "CreateTable", e)),
+            Err(e) => return Err(sdk_error(table, "CreateTable", e)),
         }
     }
     for table in names.all() {
         wait_until_active(client, table, wait).await?;
     }
-    for table in [&names.slots, &names.outbox] {
+    for (design, table) in DESIGN.iter().zip(names.all()) {
+        let Some(attribute) = design.ttl else { continue };
         let ttl = TimeToLiveSpecification::builder()
             .enabled(true)
-            .attribute_name(EXPIRES_AT)
+            .attribute_name(attribute)
             .build()
             .map_err(build_error)?;
         match client.update_time_to_live().table_name(table).time_to_live_specification(ttl).send().await {
@@ -185,5 +248,24 @@ async fn wait_until_active(client: &Client, table: &str, wait: Duration) -> Resu
             )));
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_the_design_and_attributes_are_listed_once() {
+        let names = TableNames::new("p-");
+        for (design, name) in DESIGN.iter().zip(names.all()) {
+            assert_eq!(name, format!("p-{}", design.suffix));
+        }
+        let validators = DESIGN.iter().find(|t| t.suffix == "validators").unwrap();
+        assert_eq!(
+            validators.key_attributes(),
+            [(VALIDATORS_PK, S), (VALIDATORS_SK, S), (OPERATOR, S)],
+            "the index's range key is the table's hash key, defined once"
+        );
     }
 }

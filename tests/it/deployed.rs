@@ -1,0 +1,118 @@
+//! `sparta run` as the ECS task runs it: the config is terraform's template in `SPARTA_CONFIG_TOML`,
+//! the secrets are `SPARTA_*` variables, the store is DynamoDB (a local moto), and the container
+//! health check is `sparta probe`. No secret may reach a log line, even when the L1 endpoint dies.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use sparta_store::DynamoStore;
+use sparta_store::local::LocalMoto;
+
+use crate::deploy::render_config_template;
+use crate::process::{after, sparta, sparta_with_env};
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+// Shaped like the real thing, so a leak would look like one.
+const TOKEN: &str = "MTA5ODc2NTQzMjEwOTg3NjU0.GhIjKl.leakcheck-token-0123456789abcd";
+const API_KEY: &str = "leakcheck-api-key-7f3a9c2e5b8d1f4a6c0e";
+const URL_KEY: &str = "leakcheckUrlKey9d8c7b6a";
+// The Ed25519 base point, compressed: a valid public key.
+const PUBLIC_KEY: &str = "5866666666666666666666666666666666666666666666666666666666666666";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deployed_config_runs_and_no_secret_reaches_a_log_line() {
+    let Some(moto) = LocalMoto::shared() else { return };
+    let prefix = format!("sparta-deployed-{}-", std::process::id());
+    DynamoStore::new(moto.client(), &prefix).create_tables().await.expect("tables, as terraform makes them");
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut network = sparta(
+        &["devnet", "serve", "--node-addr", "127.0.0.1:0", "--l1-addr", "127.0.0.1:0", "--for", "180s"],
+        dir.path(),
+    );
+    let node =
+        after(&network.wait_for("the node URL", MINUTE, |l| l.starts_with("node: ")), "node: ").to_owned();
+    let l1 = after(&network.wait_for("the L1 URL", MINUTE, |l| l.starts_with("l1: ")), "l1: ").to_owned();
+    let l1_with_key = format!("{}/?apikey={URL_KEY}", l1.trim_end_matches('/'));
+
+    let port = free_port();
+    let values: BTreeMap<&str, String> = [
+        ("node_url", node.clone()),
+        ("region", "us-east-1".to_owned()),
+        ("table_prefix", prefix.clone()),
+        ("container_port", port.to_string()),
+        ("ha_enabled", "false".to_owned()),
+    ]
+    .into_iter()
+    .collect();
+    // Tests bind loopback only; in the container the same line listens on every interface.
+    let config = render_config_template(&values).replace("0.0.0.0:", "127.0.0.1:");
+    let env = [
+        ("SPARTA_CONFIG_TOML", config.as_str()),
+        ("SPARTA_DISCORD_TOKEN", TOKEN),
+        ("SPARTA_DISCORD_PUBLIC_KEY", PUBLIC_KEY),
+        ("SPARTA_API_KEY", API_KEY),
+        ("SPARTA_L1_URL", l1_with_key.as_str()),
+        ("AWS_ENDPOINT_URL_DYNAMODB", moto.endpoint()),
+        ("RUST_LOG", "debug"),
+    ];
+    let mut run = sparta_with_env(&["--log-json", "run"], dir.path(), &env);
+    run.wait_for("slots processed", MINUTE, |l| l.contains("slots processed"));
+    assert!(run.output().contains("secrets set: SPARTA_DISCORD_TOKEN"), "{}", run.output());
+
+    // The container health check, and the load balancer's readiness check.
+    for path in ["/healthz", "/readyz"] {
+        let mut probe = sparta(&["probe", &format!("http://127.0.0.1:{port}{path}")], dir.path());
+        assert!(probe.wait_exit(MINUTE).0.success(), "{path}: {}", probe.output());
+    }
+    let mut elsewhere = sparta(&["probe", "http://192.0.2.1:9464/healthz"], dir.path());
+    assert!(!elsewhere.wait_exit(MINUTE).0.success());
+    assert!(elsewhere.output().contains("only checks this machine"), "{}", elsewhere.output());
+
+    // The L1 endpoint dies: errors quoting its URL must show it without the key.
+    network.kill();
+    run.wait_for("an L1 failure", MINUTE, |l| l.contains("chain poll failed"));
+    run.interrupt();
+    let (status, _) = run.wait_exit(MINUTE);
+    assert!(status.success(), "{}", run.output());
+
+    let output = run.output();
+    for secret in [TOKEN, API_KEY, URL_KEY, PUBLIC_KEY] {
+        assert!(!output.contains(secret), "a secret reached the log:\n{output}");
+    }
+    assert!(output.lines().count() > 20, "debug logging was on: {output}");
+}
+
+#[test]
+fn bad_secrets_are_refused_by_name_without_echoing_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = "[chain]\nnode_url = \"http://127.0.0.1:9\"\n";
+    let env = [
+        ("SPARTA_CONFIG_TOML", config),
+        ("SPARTA_DISCORD_TOKEN", "two words-leakcheck"),
+        ("SPARTA_DISCORD_PUBLIC_KEY", "not-hex-leakcheck"),
+        ("SPARTA_API_KEY", "short-leakcheck"),
+        ("SPARTA_L1_URL", "ws://leakcheck.example"),
+    ];
+    for args in [&["config", "check"][..], &["run"][..]] {
+        let mut check = sparta_with_env(args, dir.path(), &env);
+        let (status, _) = check.wait_exit(MINUTE);
+        assert!(!status.success(), "{args:?}");
+        let out = check.output();
+        assert!(out.contains("4 problem(s)"), "{args:?}: {out}");
+        for name in ["SPARTA_DISCORD_TOKEN", "SPARTA_DISCORD_PUBLIC_KEY", "SPARTA_API_KEY", "SPARTA_L1_URL"] {
+            assert!(out.contains(name), "{args:?}: {name} is named: {out}");
+        }
+        assert!(!out.contains("leakcheck"), "{args:?}: a value was echoed: {out}");
+    }
+
+    // Without chain.l1_url and without SPARTA_L1_URL there is nothing to follow.
+    let mut missing = sparta_with_env(&["config", "check"], dir.path(), &[("SPARTA_CONFIG_TOML", config)]);
+    assert!(!missing.wait_exit(MINUTE).0.success());
+    assert!(missing.output().contains("no L1 URL"), "{}", missing.output());
+}
