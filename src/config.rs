@@ -9,6 +9,7 @@ use sparta_actors::EngineConfig;
 use sparta_chain::redact::shown_url;
 use sparta_core::Address;
 
+use crate::cloudwatch::CloudWatchSection;
 use crate::ha::HaConfig;
 use crate::secrets::{L1_URL_ENV, Secrets};
 use crate::store::StoreConfig;
@@ -88,11 +89,12 @@ pub struct ChainConfig {
 pub struct MetricsConfig {
     /// Prometheus endpoint (`GET /metrics`).
     pub listen: SocketAddr,
+    pub cloudwatch: CloudWatchSection,
 }
 
 impl Default for MetricsConfig {
     fn default() -> Self {
-        Self { listen: SocketAddr::from(([127, 0, 0, 1], 9464)) }
+        Self { listen: SocketAddr::from(([127, 0, 0, 1], 9464)), cloudwatch: CloudWatchSection::default() }
     }
 }
 
@@ -176,6 +178,7 @@ impl Config {
             problems.push("engine.outbox.lease_ms, batch and max_attempts must be positive".into());
         }
         self.store.validate(&mut problems);
+        self.metrics.cloudwatch.validate(&mut problems);
         self.ha.validate(&mut problems);
         problems
     }
@@ -273,6 +276,24 @@ mod tests {
         let problems = bad.validate();
         assert!(problems.iter().any(|p| p.contains("ha.instance")), "{problems:?}");
         assert!(problems.iter().any(|p| p.contains("ha.ttl_ms")), "{problems:?}");
+    }
+
+    #[test]
+    fn cloudwatch_is_off_by_default_and_checked_when_on() {
+        let base = "[chain]\nnode_url = \"http://a\"\nl1_url = \"http://b\"\n";
+        assert!(!parse(base).unwrap().metrics.cloudwatch.enabled);
+        let on = parse(&format!("{base}[metrics.cloudwatch]\nenabled = true\ndeployment = \"testnet\"\n"))
+            .unwrap();
+        assert!(on.validate().is_empty(), "{:?}", on.validate());
+        let bad = parse(&format!(
+            "{base}[metrics.cloudwatch]\nenabled = true\ndeployment = \"a b\"\ninterval_s = 1\nendpoint_url = \"x\"\n"
+        ))
+        .unwrap();
+        let problems = bad.validate();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        for key in ["deployment", "interval_s", "endpoint_url"] {
+            assert!(problems.iter().any(|p| p.contains(key)), "{key}: {problems:?}");
+        }
     }
 
     #[test]

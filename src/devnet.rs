@@ -153,6 +153,7 @@ pub async fn main(args: DevnetCommand) -> anyhow::Result<()> {
         None => StoreConfig { path: args.data_dir.join("sparta.redb"), ..StoreConfig::default() },
     };
     let running = run::start(StartOptions {
+        cloudwatch: Default::default(),
         node_url: devnet.node_url.clone(),
         l1_url: devnet.l1_url.clone(),
         store,

@@ -2,6 +2,7 @@
 
 mod check;
 mod cli;
+mod cloudwatch;
 mod config;
 mod devnet;
 mod ha;

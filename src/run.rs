@@ -12,14 +12,18 @@ use sparta_chain::redact::shown_url;
 use sparta_chain::source::ChainSource;
 use sparta_core::{SlotClock, SystemSlotClock};
 use sparta_store::{Link, NetworkIdentity};
+use sparta_telemetry::cloudwatch::CloudWatchPublisher;
 use tracing::info;
 
+use crate::cloudwatch::CloudWatchSection;
 use crate::config::{Config, ConfigSource};
 use crate::ha::{Elector, HaConfig, Parts};
 use crate::secrets::Secrets;
 use crate::store::StoreConfig;
 
 pub struct StartOptions {
+    /// `[metrics.cloudwatch]`; off for the devnet.
+    pub cloudwatch: CloudWatchSection,
     pub node_url: String,
     pub l1_url: String,
     pub store: StoreConfig,
@@ -33,6 +37,7 @@ pub struct StartOptions {
 pub struct Running {
     mode: Mode,
     pub metrics: sparta_telemetry::MetricsServer,
+    cloudwatch: Option<CloudWatchPublisher>,
 }
 
 enum Mode {
@@ -44,6 +49,10 @@ enum Mode {
 
 pub async fn start(options: StartOptions) -> anyhow::Result<Running> {
     let telemetry = sparta_telemetry::install().context("cannot install the metrics recorder")?;
+    let cloudwatch = match options.cloudwatch.enabled {
+        true => Some(options.cloudwatch.start(telemetry.clone()).await),
+        false => None,
+    };
     let metrics = sparta_telemetry::serve(telemetry, options.metrics_addr)
         .await
         .with_context(|| format!("cannot serve metrics on {}", options.metrics_addr))?;
@@ -83,14 +92,14 @@ pub async fn start(options: StartOptions) -> anyhow::Result<Running> {
             source,
         };
         let elector = Elector::start(options.ha, parts, metrics.readiness().clone());
-        return Ok(Running { mode: Mode::Elected(elector), metrics });
+        return Ok(Running { mode: Mode::Elected(elector), metrics, cloudwatch });
     }
     let ctx = EngineContext::new(options.engine, store, sink, clock, source);
     let engine = Engine::start(ctx).await?;
     // The only instance always leads: the "no leader" alarm reads this gauge in both modes.
     metrics::gauge!(sparta_telemetry::catalog::ENGINE_LEADER).set(1.0);
     metrics.readiness().set(true, "single", "the only instance; publishing");
-    Ok(Running { mode: Mode::Single(engine), metrics })
+    Ok(Running { mode: Mode::Single(engine), metrics, cloudwatch })
 }
 
 /// Runs until Ctrl-C / SIGTERM, the optional deadline, or the engine stopping by itself (an error).
@@ -126,6 +135,10 @@ pub async fn until_stopped(mut running: Running, run_for: Option<Duration>) -> a
         }
         Mode::Elected(elector) => elector.stop().await?,
     }
+    // A last put, so the final counts of a clean stop reach CloudWatch.
+    if let Some(cloudwatch) = running.cloudwatch {
+        cloudwatch.stop().await;
+    }
     let _ = running.metrics.shutdown().await;
     outcome
 }
@@ -158,6 +171,7 @@ pub async fn main(source: &ConfigSource) -> anyhow::Result<()> {
             problems.join("\n  - ")
         )
     })?;
+    crate::logging::mask(secrets.masked_values().iter().map(String::as_str));
     let l1_url = config.l1_url(&secrets)?;
     println!("{source}: {}", secrets.describe());
     let running = start(StartOptions {
@@ -165,6 +179,7 @@ pub async fn main(source: &ConfigSource) -> anyhow::Result<()> {
         l1_url,
         store: config.store,
         metrics_addr: config.metrics.listen,
+        cloudwatch: config.metrics.cloudwatch,
         engine: config.engine,
         links: config
             .links

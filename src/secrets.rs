@@ -98,6 +98,24 @@ impl Secrets {
         })
     }
 
+    /// The strings no log line may contain: each value, and the parts of the L1 URL a key hides in
+    /// (path and query, user info), which libraries may log in a normalised spelling of the URL.
+    pub fn masked_values(&self) -> Vec<String> {
+        let mut values: Vec<String> = [&self.discord_token, &self.api_key, &self.l1_url]
+            .into_iter()
+            .flatten()
+            .map(|s| s.0.clone())
+            .collect();
+        if let Some(url) = self.l1_url.as_ref().and_then(|u| reqwest::Url::parse(u.expose()).ok()) {
+            let tail = format!("{}{}", url.path(), url.query().map(|q| format!("?{q}")).unwrap_or_default());
+            values.extend([tail, url.username().to_owned()]);
+            values.extend(url.password().map(str::to_owned));
+            values.extend(url.query().map(str::to_owned));
+        }
+        values.retain(|v| v.len() > 1 && v != "/");
+        values
+    }
+
     /// Which secrets are present (names only), for the start-up line.
     pub fn describe(&self) -> String {
         let present = [
@@ -144,6 +162,18 @@ mod tests {
             assert!(!printed.contains(value), "{printed}");
         }
         assert_eq!(secrets.l1_url.unwrap().expose(), url);
+    }
+
+    #[test]
+    fn the_masked_values_cover_the_url_key_in_any_spelling() {
+        let url = "https://user:pa55word@eth.example/v2/KEY123?apikey=Q456";
+        let secrets = Secrets::from_lookup(lookup(&[(L1_URL_ENV, url)])).unwrap();
+        let masked = secrets.masked_values();
+        for part in [url, "/v2/KEY123?apikey=Q456", "pa55word", "apikey=Q456"] {
+            assert!(masked.iter().any(|m| m == part), "{part} in {masked:?}");
+        }
+        let plain = Secrets::from_lookup(lookup(&[(L1_URL_ENV, "http://127.0.0.1:8545")])).unwrap();
+        assert_eq!(plain.masked_values(), ["http://127.0.0.1:8545"], "nothing hidden in a bare host");
     }
 
     #[test]

@@ -177,7 +177,7 @@ fn every_alarm_watches_a_published_metric_and_has_a_runbook_entry() {
 
 #[test]
 fn metrics_may_be_put_only_into_sparta_namespace() {
-    let iam: String = tf_files().iter().map(std::fs::read_to_string).map(Result::unwrap).collect();
+    let iam = read("terraform/iam.tf");
     let put = iam.find("cloudwatch:PutMetricData").expect("the task may put metrics");
     let statement = &iam[put.saturating_sub(600)..(put + 600).min(iam.len())];
     assert!(
@@ -354,7 +354,10 @@ fn the_ecs_task_gets_every_secret_from_secrets_manager_under_the_names_sparta_re
         assert!(near.contains("valueFrom") && near.contains("aws_secretsmanager_secret."), "{env}: {near}");
     }
     assert!(all.contains("\"SPARTA_CONFIG_TOML\""), "the config reaches the task");
-    assert!(all.contains("readonlyRootFilesystem = true"), "the root filesystem is read-only");
+    assert!(
+        Regex::new(r"readonlyRootFilesystem\s*=\s*true").unwrap().is_match(&all),
+        "a read-only root filesystem"
+    );
     assert!(all.contains("\"probe\""), "the container health check uses `sparta probe`");
     assert!(all.contains("\"/readyz\""), "the load balancer routes only to a ready (leading) task");
 }

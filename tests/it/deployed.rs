@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use sparta_store::DynamoStore;
 use sparta_store::local::LocalMoto;
+use sparta_telemetry::catalog;
 
 use crate::deploy::render_config_template;
 use crate::process::{after, sparta, sparta_with_env};
@@ -41,8 +42,10 @@ async fn the_deployed_config_runs_and_no_secret_reaches_a_log_line() {
     let l1_with_key = format!("{}/?apikey={URL_KEY}", l1.trim_end_matches('/'));
 
     let port = free_port();
+    let deployment = format!("deployed-{}", std::process::id());
     let values: BTreeMap<&str, String> = [
         ("node_url", node.clone()),
+        ("deployment", deployment.clone()),
         ("region", "us-east-1".to_owned()),
         ("table_prefix", prefix.clone()),
         ("container_port", port.to_string()),
@@ -59,6 +62,7 @@ async fn the_deployed_config_runs_and_no_secret_reaches_a_log_line() {
         ("SPARTA_API_KEY", API_KEY),
         ("SPARTA_L1_URL", l1_with_key.as_str()),
         ("AWS_ENDPOINT_URL_DYNAMODB", moto.endpoint()),
+        ("AWS_ENDPOINT_URL_CLOUDWATCH", moto.endpoint()),
         ("RUST_LOG", "debug"),
     ];
     let mut run = sparta_with_env(&["--log-json", "run"], dir.path(), &env);
@@ -86,6 +90,55 @@ async fn the_deployed_config_runs_and_no_secret_reaches_a_log_line() {
         assert!(!output.contains(secret), "a secret reached the log:\n{output}");
     }
     assert!(output.lines().count() > 20, "debug logging was on: {output}");
+
+    // The alarms' metrics arrived, under the namespace and dimension the alarms watch.
+    let published = published_metrics(moto.endpoint(), &deployment).await;
+    for name in [catalog::ENGINE_LEADER, catalog::ENGINE_LAG_SLOTS, catalog::ENGINE_DATA_AGE_SECONDS] {
+        assert!(published.contains_key(name), "{name} not in CloudWatch: {published:?}");
+    }
+    assert_eq!(published[catalog::ENGINE_LEADER], 1.0, "the only instance leads");
+}
+
+/// Each metric's maximum over the last hour in CloudWatch, for this deployment.
+async fn published_metrics(endpoint: &str, deployment: &str) -> BTreeMap<String, f64> {
+    use aws_sdk_cloudwatch::config::{BehaviorVersion, Credentials, Region};
+    use aws_sdk_cloudwatch::types::{Dimension, DimensionFilter, Statistic};
+    let config = aws_sdk_cloudwatch::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new("test", "test", None, None, "static"))
+        .build();
+    let client = aws_sdk_cloudwatch::Client::from_conf(config);
+    let filter = DimensionFilter::builder().name(catalog::CLOUDWATCH_DIMENSION).value(deployment).build();
+    let listed = client
+        .list_metrics()
+        .namespace(catalog::CLOUDWATCH_NAMESPACE)
+        .dimensions(filter)
+        .send()
+        .await
+        .expect("ListMetrics");
+    let dimension = Dimension::builder().name(catalog::CLOUDWATCH_DIMENSION).value(deployment).build();
+    let now = std::time::SystemTime::now();
+    let mut out = BTreeMap::new();
+    for metric in listed.metrics() {
+        let name = metric.metric_name().unwrap_or_default().to_owned();
+        let stats = client
+            .get_metric_statistics()
+            .namespace(catalog::CLOUDWATCH_NAMESPACE)
+            .metric_name(&name)
+            .dimensions(dimension.clone())
+            .start_time((now - Duration::from_secs(3600)).into())
+            .end_time((now + Duration::from_secs(60)).into())
+            .period(3600)
+            .statistics(Statistic::Maximum)
+            .send()
+            .await
+            .expect("GetMetricStatistics");
+        let max = stats.datapoints().iter().filter_map(|d| d.maximum()).fold(f64::MIN, f64::max);
+        out.insert(name, max);
+    }
+    out
 }
 
 #[test]

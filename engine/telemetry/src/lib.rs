@@ -12,6 +12,7 @@
 //! listener, so the endpoint shares the engine's runtime, shutdown and bind address handling.
 
 pub mod catalog;
+pub mod cloudwatch;
 mod readiness;
 mod server;
 

@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TableStatus, TimeToLiveSpecification,
+    ProjectionType, ScalarAttributeType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
 };
 
 use super::errors::sdk_error;
@@ -176,61 +176,93 @@ fn build_error(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(format!("building a DynamoDB request failed: {e}"))
 }
 
-/// Creates every table of [`DESIGN`] that does not exist yet, waits until all are ACTIVE, and turns on TTL.
+/// Creates every table of [`DESIGN`] that does not exist yet, waits until all are ACTIVE, and turns on
+/// TTL where it is off. It only reads what already exists, so `sparta migrate` against tables made by
+/// terraform needs no permission to create or change tables.
 pub(crate) async fn create_tables(
     client: &Client,
     names: &TableNames,
     wait: Duration,
 ) -> Result<(), StoreError> {
     for (design, table) in DESIGN.iter().zip(names.all()) {
-        let mut request = client
-            .create_table()
-            .table_name(table)
-            .billing_mode(BillingMode::PayPerRequest)
-            .key_schema(key(design.hash.0, KeyType::Hash)?);
-        if let Some((range, _)) = design.range {
-            request = request.key_schema(key(range, KeyType::Range)?);
-        }
-        for (name, t) in design.key_attributes() {
-            let attribute = AttributeDefinition::builder().attribute_name(name).attribute_type(t.scalar());
-            request = request.attribute_definitions(attribute.build().map_err(build_error)?);
-        }
-        for index in design.indexes {
-            let projection = Projection::builder().projection_type(ProjectionType::KeysOnly).build();
-            request = request.global_secondary_indexes(
-                GlobalSecondaryIndex::builder()
-                    .index_name(index.name)
-                    .key_schema(key(index.hash.0, KeyType::Hash)?)
-                    .key_schema(key(index.range.0, KeyType::Range)?)
-                    .projection(projection)
-                    .build()
-                    .map_err(build_error)?,
-            );
-        }
-        match request.send().await {
-            Ok(_) => {}
-            Err(e) if e.code() == Some("ResourceInUseException") => {} // already there
-            Err(e) => return Err(sdk_error(table, "CreateTable", e)),
+        if !table_exists(client, table).await? {
+            create_table(client, design, table).await?;
         }
     }
     for table in names.all() {
         wait_until_active(client, table, wait).await?;
     }
     for (design, table) in DESIGN.iter().zip(names.all()) {
-        let Some(attribute) = design.ttl else { continue };
-        let ttl = TimeToLiveSpecification::builder()
-            .enabled(true)
-            .attribute_name(attribute)
-            .build()
-            .map_err(build_error)?;
-        match client.update_time_to_live().table_name(table).time_to_live_specification(ttl).send().await {
-            Ok(_) => {}
-            // Raised when TTL is already enabled on this attribute.
-            Err(e) if e.code() == Some("ValidationException") => {}
-            Err(e) => return Err(sdk_error(table, "UpdateTimeToLive", e)),
+        if let Some(attribute) = design.ttl {
+            ensure_ttl(client, table, attribute).await?;
         }
     }
     Ok(())
+}
+
+async fn table_exists(client: &Client, table: &str) -> Result<bool, StoreError> {
+    match client.describe_table().table_name(table).send().await {
+        Ok(_) => Ok(true),
+        Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(false),
+        Err(e) => Err(sdk_error(table, "DescribeTable", e)),
+    }
+}
+
+async fn create_table(client: &Client, design: &TableDesign, table: &str) -> Result<(), StoreError> {
+    let mut request = client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(key(design.hash.0, KeyType::Hash)?);
+    if let Some((range, _)) = design.range {
+        request = request.key_schema(key(range, KeyType::Range)?);
+    }
+    for (name, t) in design.key_attributes() {
+        let attribute = AttributeDefinition::builder().attribute_name(name).attribute_type(t.scalar());
+        request = request.attribute_definitions(attribute.build().map_err(build_error)?);
+    }
+    for index in design.indexes {
+        let projection = Projection::builder().projection_type(ProjectionType::KeysOnly).build();
+        request = request.global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(index.name)
+                .key_schema(key(index.hash.0, KeyType::Hash)?)
+                .key_schema(key(index.range.0, KeyType::Range)?)
+                .projection(projection)
+                .build()
+                .map_err(build_error)?,
+        );
+    }
+    match request.send().await {
+        Ok(_) => Ok(()),
+        // Another instance created it between our look and our request.
+        Err(e) if e.code() == Some("ResourceInUseException") => Ok(()),
+        Err(e) => Err(sdk_error(table, "CreateTable", e)),
+    }
+}
+
+async fn ensure_ttl(client: &Client, table: &str, attribute: &str) -> Result<(), StoreError> {
+    let described = client.describe_time_to_live().table_name(table).send().await;
+    let described = described.map_err(|e| sdk_error(table, "DescribeTimeToLive", e))?;
+    let current = described.time_to_live_description();
+    let on = current.is_some_and(|d| {
+        d.attribute_name() == Some(attribute)
+            && matches!(d.time_to_live_status(), Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling))
+    });
+    if on {
+        return Ok(());
+    }
+    let ttl = TimeToLiveSpecification::builder()
+        .enabled(true)
+        .attribute_name(attribute)
+        .build()
+        .map_err(build_error)?;
+    match client.update_time_to_live().table_name(table).time_to_live_specification(ttl).send().await {
+        Ok(_) => Ok(()),
+        // Raised when TTL was enabled meanwhile.
+        Err(e) if e.code() == Some("ValidationException") => Ok(()),
+        Err(e) => Err(sdk_error(table, "UpdateTimeToLive", e)),
+    }
 }
 
 async fn wait_until_active(client: &Client, table: &str, wait: Duration) -> Result<(), StoreError> {

@@ -1,0 +1,138 @@
+variable "region" {
+  description = "AWS region for every resource."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "deployment" {
+  description = "Name of this deployment (one per network, e.g. testnet). Prefixes every name and is the CloudWatch Deployment dimension."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.deployment))
+    error_message = "deployment must be 2-21 characters: lower-case letters, digits and dashes, starting with a letter."
+  }
+}
+
+variable "image" {
+  description = "Container image of sparta, ideally pinned by digest (e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/sparta@sha256:...)."
+  type        = string
+}
+
+variable "vpc_id" {
+  description = "Existing VPC to run in."
+  type        = string
+}
+
+variable "subnet_ids" {
+  description = "Private subnets for the tasks (they need egress to Discord, AWS APIs, the L1 RPC and the Aztec node)."
+  type        = list(string)
+}
+
+variable "public_subnet_ids" {
+  description = "Public subnets for the internet-facing load balancer (at least two availability zones)."
+  type        = list(string)
+}
+
+variable "certificate_arn" {
+  description = "ACM certificate for the load balancer's HTTPS listener."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:acm:", var.certificate_arn))
+    error_message = "certificate_arn must be an ACM certificate ARN."
+  }
+}
+
+variable "node_url" {
+  description = "Aztec node JSON-RPC URL (not a secret; the L1 URL, which usually carries a key, goes to Secrets Manager)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^https?://", var.node_url))
+    error_message = "node_url must be an http:// or https:// URL."
+  }
+}
+
+variable "node_cidrs" {
+  description = "Networks where the Aztec node listens, for the task's egress rule."
+  type        = list(string)
+}
+
+variable "node_port" {
+  description = "Port of the Aztec node's JSON-RPC."
+  type        = number
+  default     = 8080
+}
+
+variable "container_port" {
+  description = "Port sparta serves /healthz, /readyz, /metrics, the interactions endpoint and the API on."
+  type        = number
+  default     = 9464
+}
+
+variable "leader_election" {
+  description = "Run two tasks that elect one leader through the store's lease (one publishes; the other takes over within two lease TTLs)."
+  type        = bool
+  default     = false
+}
+
+variable "cpu" {
+  description = "Fargate CPU units per task."
+  type        = number
+  default     = 512
+}
+
+variable "memory" {
+  description = "Fargate memory per task, in MiB."
+  type        = number
+  default     = 1024
+}
+
+variable "log_retention_days" {
+  description = "How long CloudWatch Logs keeps sparta's log lines."
+  type        = number
+  default     = 365
+}
+
+variable "alarm_emails" {
+  description = "Email addresses subscribed to the alarm topic (each must confirm the subscription)."
+  type        = list(string)
+  default     = []
+}
+
+variable "allowed_cidrs" {
+  description = "Who may reach the load balancer. Discord's interaction callbacks come from changing addresses, so the default is everyone; requests are Ed25519-verified."
+  type        = list(string)
+  default     = ["0.0.0.0/0"]
+}
+
+variable "metrics_scraper_cidrs" {
+  description = "Networks of Prometheus servers allowed to scrape the tasks' /metrics directly (never through the load balancer)."
+  type        = list(string)
+  default     = []
+}
+
+variable "access_logs_bucket" {
+  description = "Existing S3 bucket for the load balancer's access logs (empty: no access logs)."
+  type        = string
+  default     = ""
+}
+
+variable "deletion_protection" {
+  description = "Protect the tables and the load balancer from deletion (turn off only to tear down)."
+  type        = bool
+  default     = true
+}
+
+variable "alarm_thresholds" {
+  description = "Overrides for alarm thresholds, by alarm name (see local.alarms)."
+  type        = map(number)
+  default     = {}
+}
+
+variable "tags" {
+  description = "Extra tags on every resource."
+  type        = map(string)
+  default     = {}
+}
