@@ -13,9 +13,7 @@ pub async fn main(args: CheckArgs) -> anyhow::Result<()> {
     let (node_url, l1_url) = match (&args.config, args.node_url, args.l1_url) {
         (Some(path), _, _) => {
             let config = Config::load(&ConfigSource::File(path.clone()))?;
-            let secrets =
-                Secrets::from_env().map_err(|p| anyhow::anyhow!("bad secrets: {}", p.join("; ")))?;
-            crate::logging::mask(secrets.masked_values().iter().map(String::as_str));
+            let secrets = Secrets::load()?;
             let l1 = config.l1_url(&secrets)?;
             (config.chain.node_url, l1)
         }

@@ -187,13 +187,7 @@ impl Config {
 /// `sparta config check`: the config and the secrets in the environment.
 pub fn check(source: &ConfigSource) -> anyhow::Result<()> {
     let config = Config::load(source)?;
-    let secrets = Secrets::from_env().map_err(|problems| {
-        anyhow::anyhow!(
-            "the environment's secrets have {} problem(s):\n  - {}",
-            problems.len(),
-            problems.join("\n  - ")
-        )
-    })?;
+    let secrets = Secrets::load()?;
     let l1 = config.l1_url(&secrets)?;
     println!(
         "{source} is valid: node {}, L1 {}, store {}, metrics on {}; {}",

@@ -164,14 +164,7 @@ async fn shutdown_signal() {
 /// `sparta run [--config FILE]`.
 pub async fn main(source: &ConfigSource) -> anyhow::Result<()> {
     let config = Config::load(source)?;
-    let secrets = Secrets::from_env().map_err(|problems| {
-        anyhow::anyhow!(
-            "the environment's secrets have {} problem(s):\n  - {}",
-            problems.len(),
-            problems.join("\n  - ")
-        )
-    })?;
-    crate::logging::mask(secrets.masked_values().iter().map(String::as_str));
+    let secrets = Secrets::load()?;
     let l1_url = config.l1_url(&secrets)?;
     println!("{source}: {}", secrets.describe());
     let running = start(StartOptions {

@@ -47,8 +47,18 @@ pub struct Secrets {
 }
 
 impl Secrets {
-    pub fn from_env() -> Result<Self, Vec<String>> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+    /// Reads the environment's secrets, every problem in one error, and masks their values in all log
+    /// lines from then on.
+    pub fn load() -> anyhow::Result<Self> {
+        let secrets = Self::from_lookup(|name| std::env::var(name).ok()).map_err(|problems| {
+            anyhow::anyhow!(
+                "the environment's secrets have {} problem(s):\n  - {}",
+                problems.len(),
+                problems.join("\n  - ")
+            )
+        })?;
+        crate::logging::mask(secrets.masked_values().iter().map(String::as_str));
+        Ok(secrets)
     }
 
     /// Reads and checks every secret, listing each problem by variable name.
