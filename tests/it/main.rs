@@ -6,3 +6,4 @@ mod deploy;
 mod deployed;
 mod failover;
 mod process;
+mod prometheus;
