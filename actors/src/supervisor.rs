@@ -95,6 +95,8 @@ impl Actor for EngineSupervisor {
     ) -> Result<SupervisorState, ActorProcessingErr> {
         let mut children = HashMap::new();
         for kind in Self::children(&ctx) {
+            // Every child's restart counter exists from the start, at zero (`increase()` needs a baseline).
+            metrics::counter!(catalog::ACTOR_RESTARTS_TOTAL, "actor" => kind.to_string()).increment(0);
             let cell = Self::spawn(&ctx, kind, myself.get_cell()).await?;
             children.insert(cell.get_id(), kind);
         }

@@ -13,11 +13,14 @@ use sparta_telemetry::catalog;
 
 use crate::process::{after, sparta};
 
+const MINUTE: Duration = Duration::from_secs(60);
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn promtool() -> Option<String> {
+/// `promtool` and `prometheus` from `scripts/prometheus`, or `None` where they cannot be had (never in CI).
+fn tools() -> Option<BTreeMap<String, String>> {
     let output = Command::new(root().join("scripts/prometheus")).output().expect("scripts/prometheus runs");
     if !output.status.success() {
         let why = String::from_utf8_lossy(&output.stderr);
@@ -29,8 +32,11 @@ fn promtool() -> Option<String> {
         return None;
     }
     let text = String::from_utf8(output.stdout).unwrap();
-    let tools: BTreeMap<&str, &str> = text.lines().filter_map(|l| l.split_once('=')).collect();
-    Some(tools["promtool"].to_owned())
+    Some(text.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
+}
+
+fn promtool() -> Option<String> {
+    tools().map(|t| t["promtool"].clone())
 }
 
 fn run(promtool: &str, args: &[&str], input: Option<&str>) -> (bool, String) {
@@ -98,4 +104,111 @@ async fn the_devnet_exposition_passes_promtool_check_metrics() {
     let broken = "# TYPE sparta_widgets counter\nsparta_widgets 1\n";
     let (ok, out) = run(&promtool, &["check", "metrics"], Some(broken));
     assert!(!ok && out.contains("_total"), "{out}");
+}
+
+/// Every PromQL expression of the Grafana dashboards, with their variables filled in as Grafana would.
+fn dashboard_expressions() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(root().join("dashboards/grafana")).unwrap() {
+        let path = entry.unwrap().path();
+        let dashboard: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
+            .unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()));
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        for panel in dashboard["panels"].as_array().expect("panels") {
+            for target in panel["targets"].as_array().into_iter().flatten() {
+                let expr = target["expr"].as_str().expect("a PromQL target");
+                let filled = expr.replace("$__rate_interval", "1m").replace("$job", ".+");
+                out.push((format!("{file}: {}", panel["title"]), filled));
+            }
+        }
+    }
+    assert!(out.len() >= 20, "{out:?}");
+    out
+}
+
+#[test]
+fn every_metric_a_dashboard_names_is_in_the_catalog() {
+    let metric = Regex::new(r"\bsparta_[a-z0-9_]+").unwrap();
+    for (at, expr) in dashboard_expressions() {
+        for name in metric.find_iter(&expr).map(|m| m.as_str()) {
+            let base =
+                ["_bucket", "_sum", "_count"].iter().find_map(|s| name.strip_suffix(s)).unwrap_or(name);
+            assert!(catalog::find(base).is_some(), "{at}: {name} is not in the catalog");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_prometheus_scraping_the_devnet_answers_every_dashboard_query_and_evaluates_every_rule() {
+    let Some(tools) = tools() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let mut devnet =
+        sparta(&["devnet", "--for", "180s", "--metrics-addr", "127.0.0.1:0", "--data-dir", "d"], dir.path());
+    let url = after(&devnet.wait_for("the metrics URL", MINUTE, |l| l.starts_with("metrics: ")), "metrics: ")
+        .to_owned();
+    let target = url.trim_start_matches("http://").trim_end_matches("/metrics").to_owned();
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let rules = root().join("dashboards/prometheus/rules.yml");
+    let config = format!(
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n  - {}\nscrape_configs:\n  - job_name: sparta\n    static_configs:\n      - targets: ['{target}']\n",
+        rules.display()
+    );
+    std::fs::write(dir.path().join("prometheus.yml"), config).unwrap();
+    let mut prometheus = std::process::Command::new(&tools["prometheus"])
+        .arg(format!("--config.file={}", dir.path().join("prometheus.yml").display()))
+        .arg(format!("--storage.tsdb.path={}", dir.path().join("tsdb").display()))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("prometheus starts");
+    let api = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let mut ready = false;
+    for _ in 0..150 {
+        if client.get(format!("{api}/-/ready")).send().await.is_ok_and(|r| r.status().is_success()) {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(ready, "prometheus did not become ready on {api}");
+
+    // The devnet's script: a slashed validator gets the slashed role around slot 20; by then alerts,
+    // roles, deliveries and the slash itself have all been counted.
+    devnet.wait_for("the slashed role", Duration::from_secs(120), |l| l.contains("role=slashed"));
+    tokio::time::sleep(Duration::from_secs(5)).await;
+
+    let mut empty = Vec::new();
+    for (at, expr) in dashboard_expressions() {
+        let answer: serde_json::Value = client
+            .get(reqwest::Url::parse_with_params(&format!("{api}/api/v1/query"), [("query", &expr)]).unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(answer["status"], "success", "{at}: {expr}: {answer}");
+        if answer["data"]["result"].as_array().is_none_or(|r| r.is_empty()) {
+            empty.push(format!("{at}: {expr}"));
+        }
+    }
+    // Alert rules return data only during an incident; what must hold is that each evaluates cleanly.
+    let rules: serde_json::Value =
+        client.get(format!("{api}/api/v1/rules")).send().await.unwrap().json().await.unwrap();
+    let evaluated: Vec<&serde_json::Value> = rules["data"]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["rules"].as_array().unwrap())
+        .collect();
+    assert_eq!(evaluated.len(), 7, "{rules}");
+    for rule in evaluated {
+        assert_eq!(rule["health"], "ok", "{rule}");
+    }
+    let _ = prometheus.kill();
+    let _ = prometheus.wait();
+    assert!(empty.is_empty(), "dashboard queries without data:\n{}", empty.join("\n"));
 }
