@@ -36,7 +36,7 @@ fn catalog_names_are_unique_and_cover_the_required_set() {
     ] {
         assert!(catalog::find(required).is_some(), "{required} is missing");
     }
-    assert_eq!(catalog::find("sparta_chain_rpc_errors_total").unwrap().labels, ["source", "method"]);
+    assert_eq!(catalog::find("sparta_chain_rpc_errors_total").unwrap().labels, ["source", "method", "code"]);
 }
 
 #[test]

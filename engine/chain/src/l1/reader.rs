@@ -13,6 +13,7 @@ use sparta_core::{AttesterStatus, ChainTiming, Epoch, Slot};
 use super::abi::{IRegistry, IRollup, ISlasher};
 use super::error::L1Error;
 use super::events::{L1Event, decode_log, known_topics};
+use crate::instrument::timed;
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Many L1 providers cap `eth_getLogs` ranges; 2,000 blocks passes all common limits.
@@ -176,11 +177,13 @@ impl L1Reader {
         if let Some(hit) = self.committees.lock().unwrap_or_else(|p| p.into_inner()).get(&epoch) {
             return Ok(hit.clone());
         }
-        let committee: Arc<[Address]> = match self.rollup.getEpochCommittee(U256::from(epoch.0)).call().await
-        {
+        let call = self.rollup.getEpochCommittee(U256::from(epoch.0));
+        let answer = timed("l1", "getEpochCommittee", async {
+            call.call().await.map_err(|e| self.call_error("getEpochCommittee", e))
+        });
+        let committee: Arc<[Address]> = match answer.await {
             Ok(list) => list.into(),
-            Err(e) => {
-                let err = L1Error::from_call("getEpochCommittee", &self.url, e);
+            Err(err) => {
                 if err.is_revert() {
                     tracing::debug!(%epoch, %err, "no committee for the epoch");
                     return Ok(Arc::from([]));
@@ -195,48 +198,59 @@ impl L1Reader {
     /// The slot's proposer; `None` when there is no committee (anyone may propose).
     pub async fn proposer_at(&self, slot: Slot) -> Result<Option<Address>, L1Error> {
         let ts = self.timing().slot_start_s(slot);
-        match self.rollup.getProposerAt(U256::from(ts)).call().await {
+        let call = self.rollup.getProposerAt(U256::from(ts));
+        let answer = timed("l1", "getProposerAt", async {
+            call.call().await.map_err(|e| self.call_error("getProposerAt", e))
+        });
+        match answer.await {
             Ok(proposer) => Ok((!proposer.is_zero()).then_some(proposer)),
-            Err(e) => match L1Error::from_call("getProposerAt", &self.url, e) {
-                err if err.is_revert() => Ok(None),
-                err => Err(err),
-            },
+            Err(err) if err.is_revert() => Ok(None),
+            Err(err) => Err(err),
         }
     }
 
     pub async fn attester_status(&self, attester: Address) -> Result<AttesterStatus, L1Error> {
-        let code =
-            self.rollup.getStatus(attester).call().await.map_err(|e| self.call_error("getStatus", e))?;
+        let call = self.rollup.getStatus(attester);
+        let code = timed("l1", "getStatus", async {
+            call.call().await.map_err(|e| self.call_error("getStatus", e))
+        })
+        .await?;
         Ok(AttesterStatus::from_code(code))
     }
 
     /// `(pending, proven)` checkpoint numbers (block numbers on a v2 rollup).
     pub async fn tips(&self) -> Result<(u64, u64), L1Error> {
-        let tips = self.rollup.getTips().call().await.map_err(|e| self.call_error("getTips", e))?;
+        let call = self.rollup.getTips();
+        let tips =
+            timed("l1", "getTips", async { call.call().await.map_err(|e| self.call_error("getTips", e)) })
+                .await?;
         Ok((narrow("getTips", tips.pending)?, narrow("getTips", tips.proven)?))
     }
 
     /// The L2 slot of the latest L1 block, by the Rollup's own arithmetic.
     pub async fn current_slot(&self) -> Result<Slot, L1Error> {
-        let slot =
-            self.rollup.getCurrentSlot().call().await.map_err(|e| self.call_error("getCurrentSlot", e))?;
+        let call = self.rollup.getCurrentSlot();
+        let slot = timed("l1", "getCurrentSlot", async {
+            call.call().await.map_err(|e| self.call_error("getCurrentSlot", e))
+        })
+        .await?;
         narrow("getCurrentSlot", slot).map(Slot)
     }
 
     pub async fn head_block(&self) -> Result<u64, L1Error> {
-        self.provider
-            .get_block_number()
-            .await
-            .map_err(|e| L1Error::from_transport("eth_blockNumber", &self.url, e))
+        let call = self.provider.get_block_number();
+        timed("l1", "eth_blockNumber", async {
+            call.await.map_err(|e| L1Error::from_transport("eth_blockNumber", &self.url, e))
+        })
+        .await
     }
 
     pub async fn active_attester_count(&self) -> Result<u64, L1Error> {
-        let count = self
-            .rollup
-            .getActiveAttesterCount()
-            .call()
-            .await
-            .map_err(|e| self.call_error("getActiveAttesterCount", e))?;
+        let call = self.rollup.getActiveAttesterCount();
+        let count = timed("l1", "getActiveAttesterCount", async {
+            call.call().await.map_err(|e| self.call_error("getActiveAttesterCount", e))
+        })
+        .await?;
         narrow("getActiveAttesterCount", count)
     }
 
@@ -253,11 +267,13 @@ impl L1Reader {
                 .event_signature(known_topics())
                 .from_block(start)
                 .to_block(end);
-            let logs = self
-                .provider
-                .get_logs(&filter)
-                .await
-                .map_err(|e| L1Error::from_transport("eth_getLogs", &self.url, e))?;
+            let logs = timed("l1", "eth_getLogs", async {
+                self.provider
+                    .get_logs(&filter)
+                    .await
+                    .map_err(|e| L1Error::from_transport("eth_getLogs", &self.url, e))
+            })
+            .await?;
             events.extend(logs.iter().filter(|log| !log.removed).filter_map(decode_log));
             if end == u64::MAX {
                 break;

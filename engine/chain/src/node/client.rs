@@ -123,6 +123,10 @@ impl NodeClient {
         method: &str,
         params: Value,
     ) -> Result<Option<T>, NodeError> {
+        crate::instrument::timed("node", method, self.send(method, params)).await
+    }
+
+    async fn send<T: DeserializeOwned>(&self, method: &str, params: Value) -> Result<Option<T>, NodeError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let request = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
         let unreachable = |source: reqwest::Error| NodeError::Unreachable {

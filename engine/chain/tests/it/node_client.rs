@@ -119,10 +119,23 @@ async fn http_errors_and_garbage_bodies_are_typed_with_an_excerpt() {
 
 #[tokio::test]
 async fn connection_refused_is_unreachable_and_bad_input_is_rejected_early() {
+    let telemetry = sparta_telemetry::install().unwrap();
     let url = refused_url();
     let node = NodeClient::with_timeout(&url, Duration::from_secs(2)).unwrap();
     let err = node.block_number().await.unwrap_err();
-    assert!(matches!(&err, NodeError::Unreachable { url: u, .. } if *u == url), "{err}");
+    // Errors show the URL as scheme, host and port only (a path or query may hold a key).
+    let shown = sparta_chain::redact::shown_url(&url);
+    assert!(matches!(&err, NodeError::Unreachable { url: u, .. } if *u == shown), "{err}");
+    // The failure is timed and counted by class, never by message.
+    let scraped = telemetry.render();
+    let counted =
+        r#"sparta_chain_rpc_errors_total{source="node",method="node_getBlockNumber",code="unreachable"}"#;
+    assert!(scraped.contains(counted), "{scraped}");
+    assert!(
+        scraped.contains(
+            r#"sparta_chain_rpc_duration_seconds_count{source="node",method="node_getBlockNumber"}"#
+        )
+    );
 
     assert!(matches!(NodeClient::new("not a url"), Err(NodeError::InvalidUrl { .. })));
     assert!(matches!(NodeClient::new("ftp://127.0.0.1/"), Err(NodeError::InvalidUrl { .. })));
