@@ -472,3 +472,35 @@ fn checkov_reports_no_failed_check_and_every_skip_has_a_reason() {
         }
     }
 }
+
+#[test]
+fn the_cloudwatch_dashboard_shows_only_published_metrics_of_its_deployment() {
+    let template = read("dashboards/cloudwatch/sparta.json.tftpl");
+    let placeholder = Regex::new(r"\$\{([a-z_]+)\}").unwrap();
+    let used: BTreeSet<&str> =
+        placeholder.captures_iter(&template).map(|c| c.get(1).unwrap().as_str()).collect();
+    assert_eq!(used, BTreeSet::from(["deployment", "region"]), "terraform/dashboard.tf passes exactly these");
+    let rendered = template.replace("${deployment}", "testnet").replace("${region}", "us-east-1");
+    let body: Value = serde_json::from_str(&rendered).expect("the dashboard body is JSON");
+    let mut shown = 0;
+    for widget in body["widgets"].as_array().unwrap().iter().filter(|w| w["type"] == "metric") {
+        for metric in widget["properties"]["metrics"].as_array().unwrap() {
+            let parts: Vec<&str> = metric.as_array().unwrap().iter().filter_map(Value::as_str).collect();
+            assert_eq!(parts[0], catalog::CLOUDWATCH_NAMESPACE, "{metric}");
+            assert!(
+                catalog::CLOUDWATCH_METRICS.contains(&parts[1]),
+                "{} is not published to CloudWatch",
+                parts[1]
+            );
+            assert_eq!(&parts[2..4], [catalog::CLOUDWATCH_DIMENSION, "testnet"], "{metric}");
+            shown += 1;
+        }
+    }
+    assert!(shown >= 10, "{shown} metrics shown");
+    let tf = terraform();
+    let dashboard = &tf["resource"]["aws_cloudwatch_dashboard"]["sparta"];
+    assert!(
+        str_of(dashboard, "dashboard_body").contains("dashboards/cloudwatch/sparta.json.tftpl"),
+        "{dashboard}"
+    );
+}
