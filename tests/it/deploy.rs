@@ -11,9 +11,7 @@ use serde_json::{Map, Value};
 use sparta_store::dynamo::DESIGN;
 use sparta_telemetry::catalog;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::tools::{installed, root};
 
 fn read(path: impl AsRef<Path>) -> String {
     let path = root().join(path);
@@ -401,22 +399,9 @@ fn the_image_is_multi_stage_non_root_and_carries_only_the_binary() {
     }
 }
 
-/// `scripts/iac-tools` installs the pinned terraform and checkov and prints their paths.
-fn iac_tools() -> Option<BTreeMap<String, String>> {
-    let output = Command::new(root().join("scripts/iac-tools")).output().expect("scripts/iac-tools runs");
-    if !output.status.success() {
-        let why = String::from_utf8_lossy(&output.stderr);
-        assert!(std::env::var_os("CI").is_none(), "CI must run the IaC checks; install failed:\n{why}");
-        eprintln!("skipping: terraform/checkov cannot be installed here:\n{why}");
-        return None;
-    }
-    let text = String::from_utf8(output.stdout).unwrap();
-    Some(text.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
-}
-
 #[test]
 fn terraform_fmt_finds_nothing_to_change() {
-    let Some(tools) = iac_tools() else { return };
+    let Some(tools) = installed("iac-tools") else { return };
     let output = Command::new(&tools["terraform"])
         .args(["fmt", "-check", "-recursive", "-diff", "terraform"])
         .current_dir(root())
@@ -432,7 +417,7 @@ fn terraform_fmt_finds_nothing_to_change() {
 
 #[test]
 fn checkov_reports_no_failed_check_and_every_skip_has_a_reason() {
-    let Some(tools) = iac_tools() else { return };
+    let Some(tools) = installed("iac-tools") else { return };
     let output = Command::new(&tools["checkov"])
         .args([
             "-d",

@@ -7,3 +7,4 @@ mod deployed;
 mod failover;
 mod process;
 mod prometheus;
+mod tools;

@@ -2,9 +2,7 @@
 //! `scripts/prometheus`): the rules parse, their unit tests pass, every metric they name is in the
 //! catalog, and what `sparta devnet` serves passes `promtool check metrics`.
 
-use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -12,31 +10,12 @@ use regex::Regex;
 use sparta_telemetry::catalog;
 
 use crate::process::{after, sparta};
+use crate::tools::{installed, root};
 
 const MINUTE: Duration = Duration::from_secs(60);
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// `promtool` and `prometheus` from `scripts/prometheus`, or `None` where they cannot be had (never in CI).
-fn tools() -> Option<BTreeMap<String, String>> {
-    let output = Command::new(root().join("scripts/prometheus")).output().expect("scripts/prometheus runs");
-    if !output.status.success() {
-        let why = String::from_utf8_lossy(&output.stderr);
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must run the promtool checks; unpacking failed:\n{why}"
-        );
-        eprintln!("skipping: promtool cannot be installed here:\n{why}");
-        return None;
-    }
-    let text = String::from_utf8(output.stdout).unwrap();
-    Some(text.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
-}
-
 fn promtool() -> Option<String> {
-    tools().map(|t| t["promtool"].clone())
+    installed("prometheus").map(|t| t["promtool"].clone())
 }
 
 fn run(promtool: &str, args: &[&str], input: Option<&str>) -> (bool, String) {
@@ -140,7 +119,7 @@ fn every_metric_a_dashboard_names_is_in_the_catalog() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_real_prometheus_scraping_the_devnet_answers_every_dashboard_query_and_evaluates_every_rule() {
-    let Some(tools) = tools() else { return };
+    let Some(tools) = installed("prometheus") else { return };
     let dir = tempfile::tempdir().unwrap();
     let mut devnet =
         sparta(&["devnet", "--for", "180s", "--metrics-addr", "127.0.0.1:0", "--data-dir", "d"], dir.path());
