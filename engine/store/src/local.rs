@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Builder, Credentials, Region};
 
-/// The installer script; it prints the path of `moto_server` on its last line.
+/// The installer script; it prints the path of the server to start on its last line.
 const INSTALLER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/moto");
 /// How long a fresh server may take to listen.
 const START_WAIT: Duration = Duration::from_secs(30);
