@@ -25,7 +25,8 @@ use tracing::{info, warn};
 #[serde(deny_unknown_fields, default)]
 pub struct HaConfig {
     pub enabled: bool,
-    /// This instance's name in the lease (unique per instance; defaults to host and process id).
+    /// This instance's name in the lease (unique per instance; defaults to host, process id and a
+    /// random part).
     pub instance: String,
     /// The lease's name: instances sharing it elect one leader.
     pub lease: String,
@@ -36,9 +37,15 @@ pub struct HaConfig {
 impl Default for HaConfig {
     fn default() -> Self {
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "sparta".into());
+        // Containers may share a host name and all run as pid 1: a per-process random part keeps two
+        // instances from ever taking each other for the lease holder.
+        let nonce = {
+            use std::hash::{BuildHasher, Hasher};
+            std::collections::hash_map::RandomState::new().build_hasher().finish() as u32
+        };
         Self {
             enabled: false,
-            instance: format!("{host}-{}", std::process::id()),
+            instance: format!("{host}-{}-{nonce:08x}", std::process::id()),
             lease: "leader".into(),
             ttl_ms: 10_000,
         }

@@ -1,6 +1,8 @@
 # Alarms on sparta's custom metrics (namespace and names from engine/telemetry/src/catalog.rs; a test
 # checks them). Each links its entry in docs/runbook.md. Instances of one deployment publish into the
-# same series (dimension Deployment), so the statistics aggregate across them.
+# same series (dimension Deployment), so the statistics aggregate across them: the engine's gauges use
+# Maximum, because a task that stopped leading keeps its last (frozen) values and must not hide a
+# lagging leader. Thresholds match dashboards/prometheus/rules.yml.
 locals {
   metrics_namespace = "Sparta"
 
@@ -17,7 +19,7 @@ locals {
     }
     engine_lag = {
       metric      = "sparta_engine_lag_slots"
-      statistic   = "Minimum"
+      statistic   = "Maximum"
       comparison  = "GreaterThanThreshold"
       threshold   = 16
       period      = 60
@@ -27,7 +29,7 @@ locals {
     }
     data_stale = {
       metric      = "sparta_engine_data_age_seconds"
-      statistic   = "Minimum"
+      statistic   = "Maximum"
       comparison  = "GreaterThanThreshold"
       threshold   = 600
       period      = 60
@@ -81,7 +83,7 @@ locals {
 resource "aws_cloudwatch_metric_alarm" "sparta" {
   for_each = local.alarms
 
-  alarm_name          = "${local.name}-${each.key}"
+  alarm_name          = "sparta-${var.deployment}-${each.key}"
   alarm_description   = "${each.value.description} Runbook: docs/runbook.md#${replace(each.key, "_", "-")}"
   namespace           = local.metrics_namespace
   metric_name         = each.value.metric

@@ -25,7 +25,7 @@ resource "aws_lb_target_group" "sparta" {
   # Tasks stop within their 30 s stop timeout; no point waiting the default 300 s.
   deregistration_delay = 30
 
-  # /readyz answers 503 on a standby, so only the leader receives traffic.
+  # /readyz answers 503 until the task is ready (while starting), so a task gets traffic only once it runs.
   health_check {
     path                = "/readyz"
     matcher             = "200"
@@ -50,6 +50,22 @@ resource "aws_lb_listener" "https" {
       content_type = "text/plain"
       message_body = "not found"
       status_code  = "404"
+    }
+  }
+}
+
+# Port 80 only redirects: nothing is served in clear text.
+resource "aws_lb_listener" "http" {
+  load_balancer_arn = aws_lb.sparta.arn
+  port              = 80
+  protocol          = "HTTP"
+
+  default_action {
+    type = "redirect"
+    redirect {
+      protocol    = "HTTPS"
+      port        = "443"
+      status_code = "HTTP_301"
     }
   }
 }

@@ -90,7 +90,7 @@ resource "aws_ecs_service" "sparta" {
   network_configuration {
     subnets          = var.subnet_ids
     security_groups  = [aws_security_group.task.id]
-    assign_public_ip = false
+    assign_public_ip = var.assign_public_ip
   }
 
   load_balancer {

@@ -53,10 +53,16 @@ data "aws_iam_policy_document" "execution" {
     ]
   }
 
+  # Only as Secrets Manager decrypts them for ECS.
   statement {
     sid       = "DecryptTheSecrets"
     actions   = ["kms:Decrypt"]
     resources = [aws_kms_key.sparta.arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["secretsmanager.${var.region}.amazonaws.com"]
+    }
   }
 }
 
@@ -89,14 +95,15 @@ locals {
 }
 
 data "aws_iam_policy_document" "task" {
-  # The calls the store makes (engine/store/src/dynamo); TransactWriteItems is authorised per item
-  # action (Put, Delete, ConditionCheck). Describe* serve the schema check and `sparta migrate`.
+  # The calls the store makes (engine/store/src/dynamo): GetItem, PutItem, Query, Scan (start-up
+  # only), BatchWriteItem (stats, trimming), TransactWriteItems (authorised per item: its Puts and the
+  # lease's ConditionCheck). DescribeTable and DescribeTimeToLive serve `sparta migrate`, which creates
+  # nothing when terraform made the tables, so there is no CreateTable or UpdateTimeToLive.
   statement {
     sid = "UseTheTables"
     actions = [
       "dynamodb:GetItem",
       "dynamodb:PutItem",
-      "dynamodb:DeleteItem",
       "dynamodb:ConditionCheckItem",
       "dynamodb:BatchWriteItem",
       "dynamodb:Query",
@@ -113,10 +120,16 @@ data "aws_iam_policy_document" "task" {
     resources = local.index_arns
   }
 
+  # The tables are encrypted with the CMK; DynamoDB uses it on the task's behalf, and only DynamoDB may.
   statement {
     sid       = "UseTheTableKey"
     actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
     resources = [aws_kms_key.sparta.arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["dynamodb.${var.region}.amazonaws.com"]
+    }
   }
 
   # PutMetricData has no resource to scope; the namespace condition is its scope.

@@ -27,8 +27,16 @@ data "aws_iam_policy_document" "kms" {
   }
 
   statement {
-    sid       = "CloudWatchLogsEncrypts"
-    actions   = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
+    sid = "CloudWatchLogsEncrypts"
+    actions = [
+      "kms:Encrypt",
+      "kms:Decrypt",
+      "kms:ReEncryptFrom",
+      "kms:ReEncryptTo",
+      "kms:GenerateDataKey",
+      "kms:GenerateDataKeyWithoutPlaintext",
+      "kms:DescribeKey",
+    ]
     resources = ["*"]
     principals {
       type        = "Service"
@@ -44,7 +52,7 @@ data "aws_iam_policy_document" "kms" {
   # Alarms publish to the encrypted topic.
   statement {
     sid       = "CloudWatchAlarmsPublish"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = ["*"]
     principals {
       type        = "Service"

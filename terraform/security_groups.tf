@@ -14,6 +14,18 @@ resource "aws_vpc_security_group_ingress_rule" "alb_https" {
   to_port           = 443
 }
 
+# HTTP in only for the redirect listener (the group description predates it; changing it would replace the group).
+resource "aws_vpc_security_group_ingress_rule" "alb_http" {
+  #checkov:skip=CKV_AWS_260:Port 80 is open only so the HTTP listener (alb.tf) can answer every request with a 301 to HTTPS; nothing is served in clear text.
+  for_each          = toset(var.allowed_cidrs)
+  security_group_id = aws_security_group.alb.id
+  description       = "HTTP from clients, answered only with a redirect to HTTPS"
+  cidr_ipv4         = each.value
+  ip_protocol       = "tcp"
+  from_port         = 80
+  to_port           = 80
+}
+
 resource "aws_vpc_security_group_egress_rule" "alb_to_tasks" {
   security_group_id            = aws_security_group.alb.id
   description                  = "To the tasks' HTTP port"

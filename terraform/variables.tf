@@ -17,6 +17,11 @@ variable "deployment" {
 variable "image" {
   description = "Container image of sparta, ideally pinned by digest (e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/sparta@sha256:...)."
   type        = string
+
+  validation {
+    condition     = can(regex("^[^\\s]+(:[^:/\\s]+|@sha256:[0-9a-f]{64})$", var.image)) && !endswith(var.image, ":latest")
+    error_message = "image must name a tag or a digest, and not :latest (a rollout must know what it runs)."
+  }
 }
 
 variable "vpc_id" {
@@ -27,11 +32,21 @@ variable "vpc_id" {
 variable "subnet_ids" {
   description = "Private subnets for the tasks (they need egress to Discord, AWS APIs, the L1 RPC and the Aztec node)."
   type        = list(string)
+
+  validation {
+    condition     = length(var.subnet_ids) > 0
+    error_message = "subnet_ids must name at least one subnet."
+  }
 }
 
 variable "public_subnet_ids" {
   description = "Public subnets for the internet-facing load balancer (at least two availability zones)."
   type        = list(string)
+
+  validation {
+    condition     = length(var.public_subnet_ids) >= 2
+    error_message = "An application load balancer needs subnets in at least two availability zones."
+  }
 }
 
 variable "certificate_arn" {
@@ -57,18 +72,39 @@ variable "node_url" {
 variable "node_cidrs" {
   description = "Networks where the Aztec node listens, for the task's egress rule."
   type        = list(string)
+
+  validation {
+    condition     = length(var.node_cidrs) > 0 && alltrue([for c in var.node_cidrs : can(cidrhost(c, 0))])
+    error_message = "node_cidrs must list at least one IPv4 CIDR block."
+  }
 }
 
 variable "node_port" {
   description = "Port of the Aztec node's JSON-RPC."
   type        = number
   default     = 8080
+
+  validation {
+    condition     = var.node_port >= 1 && var.node_port <= 65535
+    error_message = "node_port must be a TCP port."
+  }
 }
 
 variable "container_port" {
   description = "Port sparta serves /healthz, /readyz, /metrics, the interactions endpoint and the API on."
   type        = number
   default     = 9464
+
+  validation {
+    condition     = var.container_port >= 1024 && var.container_port <= 65535
+    error_message = "container_port must be 1024-65535: the container runs as a non-root user."
+  }
+}
+
+variable "assign_public_ip" {
+  description = "Give the tasks public IPs. Leave false with private subnets behind a NAT gateway; true only in public subnets without NAT."
+  type        = bool
+  default     = false
 }
 
 variable "leader_election" {
@@ -81,6 +117,11 @@ variable "cpu" {
   description = "Fargate CPU units per task."
   type        = number
   default     = 512
+
+  validation {
+    condition     = contains([256, 512, 1024, 2048, 4096], var.cpu)
+    error_message = "cpu must be a Fargate size: 256, 512, 1024, 2048 or 4096 (memory must match it)."
+  }
 }
 
 variable "memory" {
@@ -93,24 +134,44 @@ variable "log_retention_days" {
   description = "How long CloudWatch Logs keeps sparta's log lines."
   type        = number
   default     = 365
+
+  validation {
+    condition     = contains([365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a CloudWatch Logs retention of at least a year (365, 400, 545, 731, 1096, 1827, ... 3653)."
+  }
 }
 
 variable "alarm_emails" {
   description = "Email addresses subscribed to the alarm topic (each must confirm the subscription)."
   type        = list(string)
   default     = []
+
+  validation {
+    condition     = alltrue([for e in var.alarm_emails : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", e))])
+    error_message = "alarm_emails must be email addresses."
+  }
 }
 
 variable "allowed_cidrs" {
   description = "Who may reach the load balancer. Discord's interaction callbacks come from changing addresses, so the default is everyone; requests are Ed25519-verified."
   type        = list(string)
   default     = ["0.0.0.0/0"]
+
+  validation {
+    condition     = alltrue([for c in var.allowed_cidrs : can(cidrhost(c, 0))])
+    error_message = "allowed_cidrs must be IPv4 CIDR blocks."
+  }
 }
 
 variable "metrics_scraper_cidrs" {
   description = "Networks of Prometheus servers allowed to scrape the tasks' /metrics directly (never through the load balancer)."
   type        = list(string)
   default     = []
+
+  validation {
+    condition     = alltrue([for c in var.metrics_scraper_cidrs : can(cidrhost(c, 0)) && c != "0.0.0.0/0"])
+    error_message = "metrics_scraper_cidrs must be IPv4 CIDR blocks of your scrapers, never 0.0.0.0/0."
+  }
 }
 
 variable "access_logs_bucket" {
@@ -129,6 +190,11 @@ variable "alarm_thresholds" {
   description = "Overrides for alarm thresholds, by alarm name (see local.alarms)."
   type        = map(number)
   default     = {}
+
+  validation {
+    condition     = length(setsubtract(keys(var.alarm_thresholds), ["chain_stalled", "engine_lag", "data_stale", "slash_detected", "outbox_growing", "discord_rate_limited", "no_leader"])) == 0
+    error_message = "alarm_thresholds keys must be alarm names from terraform/alarms.tf."
+  }
 }
 
 variable "tags" {

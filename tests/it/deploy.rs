@@ -357,7 +357,7 @@ fn the_ecs_task_gets_every_secret_from_secrets_manager_under_the_names_sparta_re
         "a read-only root filesystem"
     );
     assert!(all.contains("\"probe\""), "the container health check uses `sparta probe`");
-    assert!(all.contains("\"/readyz\""), "the load balancer routes only to a ready (leading) task");
+    assert!(all.contains("\"/readyz\""), "the load balancer routes only to a ready task");
 }
 
 #[test]

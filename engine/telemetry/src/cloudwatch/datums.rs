@@ -31,6 +31,11 @@ pub fn datums(text: &str, memory: &CounterMemory) -> (Vec<Datum>, CounterMemory)
             *totals.entry(published).or_default() += value;
         }
     }
+    // A standby's engine gauges are frozen at the end of its last term: it reports only that it
+    // stands by, so the alarms' statistics across instances see the leader's values alone.
+    if totals.get(catalog::ENGINE_LEADER) == Some(&0.0) {
+        totals.retain(|name, _| *name == catalog::ENGINE_LEADER);
+    }
     let mut next = memory.clone();
     let mut out = Vec::with_capacity(totals.len());
     for name in CLOUDWATCH_METRICS {
@@ -87,6 +92,19 @@ mod tests {
         let (third, _) = datums(&later, &memory);
         assert_eq!(value(&third, NETWORK_SLASHES_TOTAL), Some(0.0));
         assert_eq!(third.iter().find(|d| d.name == ENGINE_LAG_SLOTS).unwrap().unit, MetricUnit::Slots);
+    }
+
+    #[test]
+    fn a_standby_reports_only_that_it_stands_by() {
+        let text = render(&[
+            format!("{ENGINE_LEADER} 0"),
+            format!("{ENGINE_LAG_SLOTS} 3"),
+            format!("{NETWORK_SLASHES_TOTAL} 2"),
+        ]);
+        let (points, _) = datums(&text, &CounterMemory::default());
+        assert_eq!(points, vec![Datum { name: ENGINE_LEADER, value: 0.0, unit: MetricUnit::Number }]);
+        let leading = text.replace(&format!("{ENGINE_LEADER} 0"), &format!("{ENGINE_LEADER} 1"));
+        assert_eq!(datums(&leading, &CounterMemory::default()).0.len(), 3, "the leader reports everything");
     }
 
     #[test]
