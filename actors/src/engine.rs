@@ -131,7 +131,8 @@ impl Engine {
 
     /// Stops every actor; in-flight work is either committed or re-read on the next start.
     pub async fn stop(self) {
-        let _ = self.supervisor.call(SupervisorMsg::Shutdown, Some(Duration::from_secs(3))).await;
+        // Long enough for the watcher's batch and the trackers' queued batches to be stored (see Shutdown).
+        let _ = self.supervisor.call(SupervisorMsg::Shutdown, Some(Duration::from_secs(15))).await;
         let _ = tokio::time::timeout(Duration::from_secs(2), self.handle).await;
     }
 

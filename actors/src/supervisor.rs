@@ -19,8 +19,8 @@ use crate::names::ChildKind;
 use crate::publisher::OutboxPublisher;
 use crate::roles::RoleAssigner;
 use crate::slashing::SlashingDetector;
-use crate::tracker::{TrackerArgs, ValidatorTracker};
-use crate::watcher::ChainWatcher;
+use crate::tracker::{TrackerArgs, TrackerMsg, ValidatorTracker};
+use crate::watcher::{ChainWatcher, WatcherMsg};
 
 pub enum SupervisorMsg {
     Restart(ChildKind),
@@ -135,6 +135,18 @@ impl Actor for EngineSupervisor {
             }
             SupervisorMsg::Shutdown(reply) => {
                 state.stopping = true;
+                // The producer first: the watcher finishes the batch it is on (committed and sent), then
+                // stops. A call to each tracker then waits behind the batches already queued there, which
+                // store their stats as they are handled, so a stop never leaves stats behind the slots.
+                if let Some(watcher) = state.ctx.names.lookup::<WatcherMsg>(ChildKind::Watcher) {
+                    let _ =
+                        watcher.stop_and_wait(Some("shutdown".into()), Some(Duration::from_secs(5))).await;
+                }
+                for shard in 0..state.ctx.config.trackers.max(1) {
+                    if let Some(tracker) = state.ctx.names.lookup::<TrackerMsg>(ChildKind::Tracker(shard)) {
+                        let _ = tracker.call(TrackerMsg::Summary, Some(Duration::from_secs(5))).await;
+                    }
+                }
                 myself.stop_children_and_wait(Some("shutdown".into()), Some(Duration::from_secs(2))).await;
                 let _ = reply.send(());
                 myself.stop(Some("shutdown".into()));
