@@ -29,6 +29,11 @@ fn tf_files() -> Vec<PathBuf> {
     files
 }
 
+/// Every `.tf` file's text, one after another.
+fn tf_text() -> String {
+    tf_files().iter().map(std::fs::read_to_string).map(Result::unwrap).collect()
+}
+
 /// Every `.tf` file parsed and merged into one tree (`resource.<type>.<name>`, `variable.<name>`, …).
 /// Expressions that are not literals read as `${…}` strings.
 fn terraform() -> Value {
@@ -252,7 +257,7 @@ fn the_config_template_gets_exactly_its_placeholders() {
     let placeholder = Regex::new(r"\$\{([a-z_]+)\}").unwrap();
     let used: BTreeSet<&str> =
         placeholder.captures_iter(&template).map(|c| c.get(1).unwrap().as_str()).collect();
-    let all: String = tf_files().iter().map(std::fs::read_to_string).map(Result::unwrap).collect();
+    let all = tf_text();
     let call = all.find("sparta.toml.tftpl").expect("the template is rendered");
     let open = call + all[call..].find('{').expect("templatefile's variables");
     let close = open + all[open..].find('}').unwrap();
@@ -345,7 +350,7 @@ fn no_secret_value_is_in_any_deployment_file() {
 
 #[test]
 fn the_ecs_task_gets_every_secret_from_secrets_manager_under_the_names_sparta_reads() {
-    let all: String = tf_files().iter().map(std::fs::read_to_string).map(Result::unwrap).collect();
+    let all = tf_text();
     for env in ["SPARTA_DISCORD_TOKEN", "SPARTA_DISCORD_PUBLIC_KEY", "SPARTA_API_KEY", "SPARTA_L1_URL"] {
         let at = all.find(&format!("\"{env}\"")).unwrap_or_else(|| panic!("{env} is not injected"));
         let near = &all[at..(at + 200).min(all.len())];

@@ -11,6 +11,7 @@ use sparta_telemetry::catalog;
 
 use crate::deploy::render_config_template;
 use crate::process::{after, sparta, sparta_with_env};
+use crate::tools::free_port;
 
 const MINUTE: Duration = Duration::from_secs(60);
 
@@ -20,10 +21,6 @@ const API_KEY: &str = "leakcheck-api-key-7f3a9c2e5b8d1f4a6c0e";
 const URL_KEY: &str = "leakcheckUrlKey9d8c7b6a";
 // The Ed25519 base point, compressed: a valid public key.
 const PUBLIC_KEY: &str = "5866666666666666666666666666666666666666666666666666666666666666";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_deployed_config_runs_and_no_secret_reaches_a_log_line() {

@@ -10,7 +10,7 @@ use regex::Regex;
 use sparta_telemetry::catalog;
 
 use crate::process::{after, sparta};
-use crate::tools::{installed, root};
+use crate::tools::{free_port, installed, root};
 
 const MINUTE: Duration = Duration::from_secs(60);
 
@@ -127,7 +127,7 @@ async fn a_real_prometheus_scraping_the_devnet_answers_every_dashboard_query_and
         .to_owned();
     let target = url.trim_start_matches("http://").trim_end_matches("/metrics").to_owned();
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = free_port();
     let rules = root().join("dashboards/prometheus/rules.yml");
     let config = format!(
         "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n  - {}\nscrape_configs:\n  - job_name: sparta\n    static_configs:\n      - targets: ['{target}']\n",

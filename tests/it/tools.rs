@@ -24,3 +24,8 @@ pub fn installed(script: &str) -> Option<BTreeMap<String, String>> {
     let text = String::from_utf8(output.stdout).unwrap();
     Some(text.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
 }
+
+/// A port nothing listens on right now, on loopback.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
