@@ -37,10 +37,27 @@ pub enum Command {
     Check(CheckArgs),
     /// Upgrade a store written by an older sparta to this build's schema version.
     Migrate(MigrateArgs),
+    /// Discord helpers.
+    Discord {
+        #[command(subcommand)]
+        command: DiscordCommand,
+    },
     /// Configuration helpers.
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DiscordCommand {
+    /// Register (bulk-overwrite) sparta's slash commands with Discord, using SPARTA_DISCORD_TOKEN.
+    RegisterCommands {
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Register in this server only: visible at once (global commands can take an hour).
+        #[arg(long)]
+        guild: Option<String>,
     },
 }
 

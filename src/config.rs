@@ -10,6 +10,7 @@ use sparta_chain::redact::shown_url;
 use sparta_core::Address;
 
 use crate::cloudwatch::CloudWatchSection;
+use crate::discord::DiscordConfig;
 use crate::ha::HaConfig;
 use crate::secrets::{L1_URL_ENV, Secrets};
 use crate::store::StoreConfig;
@@ -98,13 +99,6 @@ impl Default for MetricsConfig {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct DiscordConfig {
-    /// Print Discord actions as JSON lines on the console sink.
-    pub console_json: bool,
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LinkConfig {
@@ -180,6 +174,7 @@ impl Config {
         self.store.validate(&mut problems);
         self.metrics.cloudwatch.validate(&mut problems);
         self.ha.validate(&mut problems);
+        self.discord.validate(&self.engine, &mut problems);
         problems
     }
 }

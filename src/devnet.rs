@@ -9,13 +9,15 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 use sparta_actors::{EngineConfig, OutboxConfig};
+use sparta_bot::{ApiKey, ConsoleSink, DiscordPublicKey, FrontConfig};
 use sparta_core::{ChainTiming, SlotClock, SystemSlotClock};
 use sparta_devnet::{Devnet, DevnetConfig, ListenAddrs, ProtocolVersion};
 use sparta_store::Link;
 
 use crate::cli::{DevnetCommand, DevnetServe, NetworkArgs, ServeArgs};
 use crate::ha::HaConfig;
-use crate::run::{self, StartOptions};
+use crate::run::{self, Serving, StartOptions};
+use crate::secrets::DISCORD_PUBLIC_KEY_ENV;
 use crate::store::{Backend, DynamoSection, StoreConfig};
 
 /// What makes a devnet the same network across runs (kept in the data directory).
@@ -160,13 +162,46 @@ pub async fn main(args: DevnetCommand) -> anyhow::Result<()> {
         metrics_addr: args.metrics_addr,
         engine,
         links,
-        console_json: args.json,
+        sink: Arc::new(ConsoleSink::new(args.json)),
+        serving: Serving {
+            api_key: Some(devnet_api_key()?),
+            public_key: devnet_public_key()?,
+            front: FrontConfig::default(),
+        },
         ha: HaConfig::default(),
     })
     .await?;
     let outcome = run::until_stopped(running, args.run_for).await;
     devnet.shutdown().await;
     outcome
+}
+
+/// The API is on in the devnet too: with `SPARTA_API_KEY` when set, else a fresh key printed here.
+fn devnet_api_key() -> anyhow::Result<ApiKey> {
+    let key = match std::env::var("SPARTA_API_KEY") {
+        Ok(key) => key,
+        Err(_) => {
+            use std::hash::{BuildHasher, Hasher};
+            let part = || std::collections::hash_map::RandomState::new().build_hasher().finish();
+            let key = format!("devnet-{:016x}{:016x}", part(), part());
+            println!("api key (this run only): {key}");
+            key
+        }
+    };
+    ApiKey::new(&key).context("SPARTA_API_KEY is not usable")
+}
+
+/// With `SPARTA_DISCORD_PUBLIC_KEY` set, the devnet answers signed slash commands too (to try a
+/// Discord application against it through a tunnel, or to test the endpoint).
+fn devnet_public_key() -> anyhow::Result<Option<DiscordPublicKey>> {
+    match std::env::var(DISCORD_PUBLIC_KEY_ENV) {
+        Ok(hex) => {
+            Ok(Some(DiscordPublicKey::from_hex(&hex).map_err(|e| {
+                anyhow::anyhow!("{DISCORD_PUBLIC_KEY_ENV} is not an Ed25519 public key: {e}")
+            })?))
+        }
+        Err(_) => Ok(None),
+    }
 }
 
 async fn serve_only(args: ServeArgs) -> anyhow::Result<()> {

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use serde::Deserialize;
-use sparta_actors::{Engine, EngineConfig, EngineContext};
+use sparta_actors::{Engine, EngineConfig, EngineContext, EngineHandle};
 use sparta_bot::DiscordSink;
 use sparta_chain::source::ChainSource;
 use sparta_core::SlotClock;
@@ -72,6 +72,8 @@ pub struct Parts {
     pub node_url: String,
     pub l1_url: String,
     pub source: ChainSource,
+    /// Holds this process's engine while it leads, for the bot's live answers.
+    pub engine_slot: watch::Sender<Option<EngineHandle>>,
 }
 
 /// The running election; [`Elector::stop`] steps down and ends it.
@@ -104,6 +106,8 @@ fn now_ms() -> u64 {
 
 struct Term {
     engine: Engine,
+    /// Cleared when the term ends, so the bot answers from the store again.
+    slot: watch::Sender<Option<EngineHandle>>,
     token: u64,
     renewed_at_ms: u64,
 }
@@ -114,7 +118,7 @@ async fn elect(
     readiness: Readiness,
     mut stopped: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let Parts { config, store, sink, clock, node_url, l1_url, source } = parts;
+    let Parts { config, store, sink, clock, node_url, l1_url, source, engine_slot } = parts;
     let mut source = Some(source);
     let mut term: Option<Term> = None;
     let tick = Duration::from_millis((ha.ttl_ms / 3).max(100));
@@ -154,7 +158,13 @@ async fn elect(
                         let engine = Engine::start(ctx).await?;
                         println!("ha: {} leads (token {})", ha.instance, lease.token);
                         info!(token = lease.token, "took the lease; publishing");
-                        term = Some(Term { engine, token: lease.token, renewed_at_ms: now_ms() });
+                        engine_slot.send_replace(Some(engine.handle()));
+                        term = Some(Term {
+                            engine,
+                            slot: engine_slot.clone(),
+                            token: lease.token,
+                            renewed_at_ms: now_ms(),
+                        });
                     }
                 }
                 readiness.set(
@@ -230,6 +240,7 @@ async fn step_down(term: &mut Option<Term>, why: &str) {
         println!("ha: stepping down (token {}): {why}", t.token);
         warn!(token = t.token, why, "stepping down");
         metrics::gauge!(catalog::ENGINE_LEADER).set(0.0);
+        t.slot.send_replace(None);
         t.engine.stop().await;
     }
 }

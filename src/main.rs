@@ -5,6 +5,7 @@ mod cli;
 mod cloudwatch;
 mod config;
 mod devnet;
+mod discord;
 mod ha;
 mod logging;
 mod probe;
@@ -16,7 +17,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command, ConfigCommand};
+use crate::cli::{Cli, Command, ConfigCommand, DiscordCommand};
 use crate::config::ConfigSource;
 
 fn main() -> ExitCode {
@@ -38,6 +39,9 @@ fn main() -> ExitCode {
             Command::Probe { url, timeout } => probe::main(&url, timeout).await,
             Command::Check(args) => check::main(args).await,
             Command::Migrate(args) => store::migrate_command(args).await,
+            Command::Discord { command: DiscordCommand::RegisterCommands { config, guild } } => {
+                discord::register_commands(&ConfigSource::choose(config), guild).await
+            }
             Command::Config { command: ConfigCommand::Check { config } } => {
                 config::check(&ConfigSource::choose(config))
             }

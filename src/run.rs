@@ -6,13 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use sparta_actors::{Engine, EngineConfig, EngineContext};
-use sparta_bot::ConsoleSink;
+use sparta_actors::{Engine, EngineBackend, EngineConfig, EngineContext, LateBackend};
+use sparta_bot::{ApiKey, DiscordPublicKey, DiscordSink, FrontConfig};
 use sparta_chain::redact::shown_url;
 use sparta_chain::source::ChainSource;
 use sparta_core::{SlotClock, SystemSlotClock};
 use sparta_store::{Link, NetworkIdentity};
 use sparta_telemetry::cloudwatch::CloudWatchPublisher;
+use tokio::sync::watch;
 use tracing::info;
 
 use crate::cloudwatch::CloudWatchSection;
@@ -30,8 +31,19 @@ pub struct StartOptions {
     pub metrics_addr: SocketAddr,
     pub engine: EngineConfig,
     pub links: Vec<Link>,
-    pub console_json: bool,
+    /// Where Discord actions go (the REST client, or the console).
+    pub sink: Arc<dyn DiscordSink>,
+    /// What is served to Discord and API clients beside `/metrics`.
+    pub serving: Serving,
     pub ha: HaConfig,
+}
+
+/// The interactions endpoint and the API; each is off without its key.
+#[derive(Default)]
+pub struct Serving {
+    pub public_key: Option<DiscordPublicKey>,
+    pub api_key: Option<ApiKey>,
+    pub front: FrontConfig,
 }
 
 pub struct Running {
@@ -53,7 +65,12 @@ pub async fn start(options: StartOptions) -> anyhow::Result<Running> {
         true => Some(options.cloudwatch.start(telemetry.clone()).await),
         false => None,
     };
-    let metrics = sparta_telemetry::serve(telemetry, options.metrics_addr)
+    // Served before the chain and the store are reached, so health checks answer during start-up;
+    // commands answer "still starting" until the backend is set below.
+    let backend = Arc::new(LateBackend::new(crate::discord::policies(&options.engine)));
+    let Serving { public_key, api_key, front } = options.serving;
+    let routes = crate::discord::routes(backend.clone(), front, public_key, api_key);
+    let metrics = sparta_telemetry::serve_with(telemetry, options.metrics_addr, routes)
         .await
         .with_context(|| format!("cannot serve metrics on {}", options.metrics_addr))?;
     println!("metrics: http://{}/metrics", metrics.local_addr());
@@ -80,7 +97,10 @@ pub async fn start(options: StartOptions) -> anyhow::Result<Running> {
     info!(rollup = %identity.rollup, chain_id = identity.chain_id, "following the rollup");
 
     let clock: Arc<dyn SlotClock> = Arc::new(SystemSlotClock::new(identity.timing));
-    let sink = Arc::new(ConsoleSink::new(options.console_json));
+    let sink = options.sink;
+    let (engine_slot, engine_seen) = watch::channel(None);
+    let policies = crate::discord::policies(&options.engine);
+    backend.set(EngineBackend::new(engine_seen, store.clone(), clock.clone(), policies));
     if options.ha.enabled {
         let parts = Parts {
             config: options.engine,
@@ -90,12 +110,14 @@ pub async fn start(options: StartOptions) -> anyhow::Result<Running> {
             node_url: options.node_url,
             l1_url: options.l1_url,
             source,
+            engine_slot,
         };
         let elector = Elector::start(options.ha, parts, metrics.readiness().clone());
         return Ok(Running { mode: Mode::Elected(elector), metrics, cloudwatch });
     }
     let ctx = EngineContext::new(options.engine, store, sink, clock, source);
     let engine = Engine::start(ctx).await?;
+    engine_slot.send_replace(Some(engine.handle()));
     // The only instance always leads: the "no leader" alarm reads this gauge in both modes.
     metrics::gauge!(sparta_telemetry::catalog::ENGINE_LEADER).set(1.0);
     metrics.readiness().set(true, "single", "the only instance; publishing");
@@ -167,6 +189,12 @@ pub async fn main(source: &ConfigSource) -> anyhow::Result<()> {
     let secrets = Secrets::load()?;
     let l1_url = config.l1_url(&secrets)?;
     println!("{source}: {}", secrets.describe());
+    let sink = config.discord.sink(&config.engine, &secrets)?;
+    let api_key = match &secrets.api_key {
+        Some(key) => Some(ApiKey::new(key.expose()).context("SPARTA_API_KEY is not usable")?),
+        None => None,
+    };
+    let serving = Serving { public_key: secrets.discord_public_key, api_key, front: config.discord.front() };
     let running = start(StartOptions {
         node_url: config.chain.node_url,
         l1_url,
@@ -179,7 +207,8 @@ pub async fn main(source: &ConfigSource) -> anyhow::Result<()> {
             .into_iter()
             .map(|l| Link { operator: l.operator, validator: l.validator })
             .collect(),
-        console_json: config.discord.console_json,
+        sink,
+        serving,
         ha: config.ha,
     })
     .await?;

@@ -65,7 +65,7 @@ locals {
       period      = 300
       periods     = 3
       missing     = "notBreaching"
-      description = "Discord answered more than 20 requests per 5 minutes with 429 for 15 minutes."
+      description = "Discord requests waited for a rate limit more than 20 times per 5 minutes for 15 minutes."
     }
     no_leader = {
       metric      = "sparta_engine_leader"

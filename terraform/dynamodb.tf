@@ -223,3 +223,37 @@ resource "aws_dynamodb_table" "audit" {
     kms_key_arn = aws_kms_key.sparta.arn
   }
 }
+
+# Open /register challenges, one per (Discord user, validator); each is deleted when answered and
+# expires by TTL when not.
+resource "aws_dynamodb_table" "challenges" {
+  name                        = "${local.table_prefix}challenges"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "user"
+  range_key                   = "validator"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "user"
+    type = "S"
+  }
+
+  attribute {
+    name = "validator"
+    type = "S"
+  }
+
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.sparta.arn
+  }
+}

@@ -8,13 +8,22 @@ resource "aws_ecs_cluster" "sparta" {
 }
 
 locals {
+  # TOML inline tables for the Discord ids, rendered here so the template stays free of directives.
+  discord_roles_toml    = "{ ${join(", ", [for name, id in var.discord_role_ids : "${jsonencode(name)} = ${jsonencode(id)}"])} }"
+  discord_channels_toml = "{ ${join(", ", [for name, id in var.discord_channel_ids : "${jsonencode(name)} = ${jsonencode(id)}"])} }"
+
   config = templatefile("${path.module}/sparta.toml.tftpl", {
-    node_url       = var.node_url
-    deployment     = var.deployment
-    region         = var.region
-    table_prefix   = local.table_prefix
-    container_port = var.container_port
-    ha_enabled     = var.leader_election
+    node_url                = var.node_url
+    deployment              = var.deployment
+    region                  = var.region
+    table_prefix            = local.table_prefix
+    container_port          = var.container_port
+    ha_enabled              = var.leader_election
+    discord_guild_id        = jsonencode(var.discord_guild_id)
+    discord_application_id  = jsonencode(var.discord_application_id)
+    discord_roles           = local.discord_roles_toml
+    discord_channels        = local.discord_channels_toml
+    discord_moderator_roles = jsonencode(var.discord_moderator_role_ids)
   })
 }
 

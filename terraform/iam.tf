@@ -87,6 +87,7 @@ locals {
     aws_dynamodb_table.alerts.arn,
     aws_dynamodb_table.outbox.arn,
     aws_dynamodb_table.audit.arn,
+    aws_dynamodb_table.challenges.arn,
   ]
   index_arns = [
     "${aws_dynamodb_table.validators.arn}/index/by_operator",
@@ -96,14 +97,15 @@ locals {
 
 data "aws_iam_policy_document" "task" {
   # The calls the store makes (engine/store/src/dynamo): GetItem, PutItem, Query, Scan (start-up
-  # only), BatchWriteItem (stats, trimming), TransactWriteItems (authorised per item: its Puts and the
-  # lease's ConditionCheck). DescribeTable and DescribeTimeToLive serve `sparta migrate`, which creates
+  # only), BatchWriteItem (stats, trimming), DeleteItem (a /verify taking its challenge),
+  # TransactWriteItems (authorised per item: its Puts and the lease's ConditionCheck). DescribeTable and DescribeTimeToLive serve `sparta migrate`, which creates
   # nothing when terraform made the tables, so there is no CreateTable or UpdateTimeToLive.
   statement {
     sid = "UseTheTables"
     actions = [
       "dynamodb:GetItem",
       "dynamodb:PutItem",
+      "dynamodb:DeleteItem",
       "dynamodb:ConditionCheckItem",
       "dynamodb:BatchWriteItem",
       "dynamodb:Query",

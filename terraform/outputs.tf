@@ -18,6 +18,7 @@ output "table_names" {
     alerts     = aws_dynamodb_table.alerts.name
     outbox     = aws_dynamodb_table.outbox.name
     audit      = aws_dynamodb_table.audit.name
+    challenges = aws_dynamodb_table.challenges.name
   }
 }
 

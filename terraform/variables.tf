@@ -197,6 +197,61 @@ variable "alarm_thresholds" {
   }
 }
 
+variable "discord_guild_id" {
+  description = "The Discord server whose roles sparta manages (needed once the bot token secret has a value)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = can(regex("^[0-9]{0,20}$", var.discord_guild_id))
+    error_message = "discord_guild_id must be a Discord id (digits) or empty."
+  }
+}
+
+variable "discord_application_id" {
+  description = "The Discord application id (empty: looked up with the bot token)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = can(regex("^[0-9]{0,20}$", var.discord_application_id))
+    error_message = "discord_application_id must be a Discord id (digits) or empty."
+  }
+}
+
+variable "discord_role_ids" {
+  description = "Engine role name (the performance role, \"slashed\") to Discord role id."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for id in values(var.discord_role_ids) : can(regex("^[0-9]{1,20}$", id))])
+    error_message = "discord_role_ids values must be Discord ids (digits)."
+  }
+}
+
+variable "discord_channel_ids" {
+  description = "Engine channel name (\"validator-alerts\") to Discord channel id."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for id in values(var.discord_channel_ids) : can(regex("^[0-9]{1,20}$", id))])
+    error_message = "discord_channel_ids values must be Discord ids (digits)."
+  }
+}
+
+variable "discord_moderator_role_ids" {
+  description = "Members with any of these Discord roles may use /mod."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for id in var.discord_moderator_role_ids : can(regex("^[0-9]{1,20}$", id))])
+    error_message = "discord_moderator_role_ids must be Discord ids (digits)."
+  }
+}
+
 variable "tags" {
   description = "Extra tags on every resource."
   type        = map(string)

@@ -12,9 +12,9 @@ use std::sync::Arc;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use sparta_bot::DiscordAction;
-use sparta_core::policy::{AlertKind, AlertTransition, AlertVerdict, Severity, alert_step};
+use sparta_core::policy::{AlertKind, AlertPolicy, AlertTransition, AlertVerdict, Severity, alert_step};
 use sparta_core::{Address, AttesterStatus, SlashedEvent, Slot};
-use sparta_store::{AlertRecord, AuditEntry, Decision, OutboxEntry};
+use sparta_store::{AlertRecord, AlertSettings, AuditEntry, Decision, Link, OutboxEntry};
 use tracing::info;
 
 use crate::context::EngineContext;
@@ -34,6 +34,10 @@ pub enum AlertMsg {
     },
     /// Alerts firing now.
     Firing(RpcReplyPort<Vec<AlertRecord>>),
+    /// A validator was linked (the link is stored): its alerts go to the operator from now on.
+    Linked(Link),
+    /// An operator changed their alert preferences (already stored).
+    Settings(AlertSettings),
 }
 
 pub struct AlertPublisher;
@@ -42,6 +46,8 @@ pub struct AlertState {
     ctx: Arc<EngineContext>,
     records: HashMap<(String, String), AlertRecord>,
     user_of: HashMap<Address, String>,
+    /// Operators' preferences (mute, snooze, own threshold); absent means the engine's defaults.
+    settings: HashMap<String, AlertSettings>,
 }
 
 fn subject(validator: &Address) -> String {
@@ -61,7 +67,9 @@ impl Actor for AlertPublisher {
         let records =
             ctx.store.alerts().await?.into_iter().map(|r| ((r.subject.clone(), r.kind.clone()), r)).collect();
         let user_of = ctx.store.links().await?.into_iter().map(|l| (l.validator, l.operator)).collect();
-        let state = AlertState { ctx, records, user_of };
+        let settings =
+            ctx.store.all_alert_settings().await?.into_iter().map(|s| (s.operator.clone(), s)).collect();
+        let state = AlertState { ctx, records, user_of, settings };
         // Re-evaluated from the trackers' current stats (stored ones may be an epoch old): resolves
         // what healed while we were down, fires what broke.
         crate::tracker::ask_for_all_stats(&state.ctx);
@@ -116,18 +124,34 @@ impl Actor for AlertPublisher {
             AlertMsg::Firing(reply) => {
                 let _ = reply.send(state.records.values().filter(|r| r.firing).cloned().collect());
             }
+            AlertMsg::Linked(link) => {
+                state.user_of.insert(link.validator, link.operator);
+            }
+            AlertMsg::Settings(settings) => {
+                state.settings.insert(settings.operator.clone(), settings);
+            }
         }
         Ok(())
     }
 }
 
 async fn evaluate(state: &mut AlertState, update: &StatsUpdate) -> Result<(), ActorProcessingErr> {
-    let policy = state.ctx.config.alerts.clone();
+    let default = &state.ctx.config.alerts;
+    let mut verdicts = Vec::with_capacity(update.stats.len());
     for stats in &update.stats {
-        let verdict = policy.evaluate(stats, update.as_of);
+        // An operator's own threshold replaces the engine's for their validators.
+        let own = state.user_of.get(&stats.address).and_then(|u| state.settings.get(u)?.miss_rate_threshold);
+        let verdict = match own {
+            Some(threshold) => AlertPolicy { miss_rate_threshold: threshold, ..default.clone() }
+                .evaluate(stats, update.as_of),
+            None => default.evaluate(stats, update.as_of),
+        };
+        verdicts.push((stats.address, verdict));
+    }
+    for (validator, verdict) in verdicts {
         transition(
             state,
-            stats.address,
+            validator,
             AlertKind::AttestationMisses,
             Severity::Warning,
             &verdict,
@@ -163,7 +187,12 @@ async fn transition(
         ),
     };
     let mut actions = Vec::new();
+    let now_ms = state.ctx.clock.now().as_millis() as u64;
     match state.user_of.get(&validator) {
+        // The record still changes while the operator is muted or snoozed; only the DM is skipped.
+        Some(user) if state.settings.get(user).is_some_and(|s| s.is_quiet(now_ms)) => {
+            info!(user, validator = %validator, "alert DM skipped: the operator muted or snoozed alerts");
+        }
         Some(user) => {
             actions.push(DiscordAction::DirectMessage { user: user.clone(), content: text.clone() })
         }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use sparta_bot::DiscordSink;
 use sparta_chain::source::ChainSource;
 use sparta_core::policy::{AlertPolicy, RolePolicy};
-use sparta_core::{MonitorConfig, SlotClock};
+use sparta_core::{InactivityRule, MonitorConfig, SlotClock};
 use sparta_store::{Fence, Store};
 use tokio::sync::Mutex;
 
@@ -31,6 +31,8 @@ pub struct EngineConfig {
     pub monitor: MonitorConfig,
     pub roles: RolePolicy,
     pub alerts: AlertPolicy,
+    /// The nodes' inactivity-slashing thresholds, for the risk shown to operators.
+    pub inactivity: InactivityRule,
     /// How decided Discord actions are delivered and retried.
     pub outbox: OutboxConfig,
     /// Moderator channel for alerts about validators nobody has linked, and for slashes.
@@ -57,6 +59,7 @@ impl Default for EngineConfig {
             monitor: MonitorConfig::default(),
             roles: RolePolicy::default(),
             alerts: AlertPolicy::default(),
+            inactivity: InactivityRule::default(),
             outbox: OutboxConfig::default(),
             alerts_channel: "validator-alerts".into(),
             slashed_role: "slashed".into(),
@@ -86,6 +89,17 @@ pub struct EngineContext {
     /// Set when this engine runs as the elected leader: its store is fenced with this token and the
     /// outbox publisher checks the lease before every Discord send.
     pub leadership: Option<Fence>,
+    /// The chain's tips as the watcher last read them (for `/chain-info`, without an RPC per question).
+    tips: std::sync::Mutex<Option<ChainTips>>,
+}
+
+/// The rollup's pending and proven checkpoint numbers, and when they were read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ChainTips {
+    pub pending: u64,
+    pub proven: u64,
+    /// Unix seconds.
+    pub read_at_s: u64,
 }
 
 impl EngineContext {
@@ -124,7 +138,24 @@ impl EngineContext {
         // Epoch boundaries are the chain's, whatever the config file says.
         config.monitor.epoch_duration_slots = clock.timing().epoch_duration_slots;
         let names = Names::new(&config.name);
-        Arc::new(Self { config, names, store, sink, clock, source: Mutex::new(source), leadership })
+        Arc::new(Self {
+            config,
+            names,
+            store,
+            sink,
+            clock,
+            source: Mutex::new(source),
+            leadership,
+            tips: std::sync::Mutex::new(None),
+        })
+    }
+
+    pub fn tips(&self) -> Option<ChainTips> {
+        *self.tips.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn set_tips(&self, tips: ChainTips) {
+        *self.tips.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(tips);
     }
 
     /// Tells the outbox publisher that new entries wait (if it is down, its restart drains them).

@@ -9,16 +9,16 @@ use ractor::rpc::CallResult;
 use ractor::{Actor, ActorRef, ActorStatus};
 use serde::Serialize;
 use sparta_core::{Address, Slot};
-use sparta_store::{AlertRecord, RoleState};
+use sparta_store::{AlertRecord, AlertSettings, Link, RoleState};
 use tokio::task::JoinHandle;
 
 use crate::alerts::AlertMsg;
-use crate::context::EngineContext;
+use crate::context::{ChainTips, EngineContext};
 use crate::names::ChildKind;
 use crate::publisher::PublisherMsg;
 use crate::roles::{RoleChange, RoleMsg};
 use crate::supervisor::{EngineSupervisor, SupervisorMsg};
-use crate::tracker::{TrackerMsg, ValidatorReport, shard_of};
+use crate::tracker::{ShardSummary, TrackerMsg, ValidatorReport, shard_of};
 use crate::watcher::WatcherMsg;
 
 #[derive(Debug, thiserror::Error)]
@@ -79,31 +79,25 @@ impl Engine {
         Ok(EngineStatus { checkpoint, validators, restarts })
     }
 
-    /// The validator's stats and per-epoch trend, from the shard that tracks it.
+    /// A cloneable handle answering questions while the engine runs (the bot's view of it).
+    pub fn handle(&self) -> EngineHandle {
+        EngineHandle { ctx: self.ctx.clone() }
+    }
+
     pub async fn validator(&self, validator: Address) -> Result<Option<ValidatorReport>, EngineError> {
-        let kind = ChildKind::Tracker(shard_of(&validator, self.ctx.config.trackers));
-        let tracker = self
-            .ctx
-            .names
-            .lookup::<TrackerMsg>(kind)
-            .ok_or_else(|| EngineError::NoAnswer(kind.to_string()))?;
-        answer(tracker.call(|r| TrackerMsg::Stats(validator, r), Some(self.timeout())).await, kind)
+        self.handle().validator(validator).await
     }
 
     pub async fn held_roles(&self) -> Result<Vec<RoleState>, EngineError> {
-        let roles = self.lookup::<RoleMsg>(ChildKind::Roles)?;
-        answer(roles.call(RoleMsg::Held, Some(self.timeout())).await, ChildKind::Roles)
+        self.handle().held_roles().await
     }
 
-    /// The role changes the next reconcile would make, without making them.
     pub async fn role_dry_run(&self) -> Result<Vec<RoleChange>, EngineError> {
-        let roles = self.lookup::<RoleMsg>(ChildKind::Roles)?;
-        answer(roles.call(RoleMsg::DryRun, Some(self.timeout())).await, ChildKind::Roles)
+        self.handle().role_dry_run().await
     }
 
     pub async fn firing_alerts(&self) -> Result<Vec<AlertRecord>, EngineError> {
-        let alerts = self.lookup::<AlertMsg>(ChildKind::Alerts)?;
-        answer(alerts.call(AlertMsg::Firing, Some(self.timeout())).await, ChildKind::Alerts)
+        self.handle().firing_alerts().await
     }
 
     /// Delivers every due outbox entry now; returns how many still wait (retries not yet due).
@@ -152,6 +146,80 @@ impl Engine {
             Ok(CallResult::Success(v)) => Ok(v),
             _ => Err(EngineError::NoAnswer("supervisor".into())),
         }
+    }
+}
+
+/// Questions to a running engine, each an actor call with the engine's call timeout. Cloneable and
+/// cheap: the bot holds one per engine term.
+#[derive(Clone)]
+pub struct EngineHandle {
+    ctx: Arc<EngineContext>,
+}
+
+impl EngineHandle {
+    /// The validator's stats and per-epoch trend, from the shard that tracks it.
+    pub async fn validator(&self, validator: Address) -> Result<Option<ValidatorReport>, EngineError> {
+        let kind = ChildKind::Tracker(shard_of(&validator, self.ctx.config.trackers));
+        let tracker = self.lookup::<TrackerMsg>(kind)?;
+        answer(tracker.call(|r| TrackerMsg::Stats(validator, r), Some(self.timeout())).await, kind)
+    }
+
+    /// The network's counts over the window and the last processed slot. Every shard sees every
+    /// committee seat, so shard 0 speaks for the network.
+    pub async fn network(&self) -> Result<ShardSummary, EngineError> {
+        let kind = ChildKind::Tracker(0);
+        let tracker = self.lookup::<TrackerMsg>(kind)?;
+        answer(tracker.call(TrackerMsg::Summary, Some(self.timeout())).await, kind)
+    }
+
+    /// The chain's pending and proven checkpoints as the watcher last read them.
+    pub fn tips(&self) -> Option<ChainTips> {
+        self.ctx.tips()
+    }
+
+    pub async fn held_roles(&self) -> Result<Vec<RoleState>, EngineError> {
+        let roles = self.lookup::<RoleMsg>(ChildKind::Roles)?;
+        answer(roles.call(RoleMsg::Held, Some(self.timeout())).await, ChildKind::Roles)
+    }
+
+    /// The role changes the next reconcile would make, without making them.
+    pub async fn role_dry_run(&self) -> Result<Vec<RoleChange>, EngineError> {
+        let roles = self.lookup::<RoleMsg>(ChildKind::Roles)?;
+        answer(roles.call(RoleMsg::DryRun, Some(self.timeout())).await, ChildKind::Roles)
+    }
+
+    pub async fn firing_alerts(&self) -> Result<Vec<AlertRecord>, EngineError> {
+        let alerts = self.lookup::<AlertMsg>(ChildKind::Alerts)?;
+        answer(alerts.call(AlertMsg::Firing, Some(self.timeout())).await, ChildKind::Alerts)
+    }
+
+    /// A validator was linked to an operator (already stored): the role assigner judges them now
+    /// rather than at its next start.
+    pub async fn linked(&self, link: Link) -> Result<(), EngineError> {
+        if let Ok(alerts) = self.lookup::<AlertMsg>(ChildKind::Alerts) {
+            let _ = alerts.send_message(AlertMsg::Linked(link.clone()));
+        }
+        let roles = self.lookup::<RoleMsg>(ChildKind::Roles)?;
+        answer(
+            roles.call(|reply| RoleMsg::Linked { link, reply }, Some(self.timeout())).await,
+            ChildKind::Roles,
+        )
+    }
+
+    /// An operator's alert preferences changed (already stored). A publisher that is restarting
+    /// reads them from the store.
+    pub fn alert_settings_changed(&self, settings: AlertSettings) {
+        if let Ok(alerts) = self.lookup::<AlertMsg>(ChildKind::Alerts) {
+            let _ = alerts.send_message(AlertMsg::Settings(settings));
+        }
+    }
+
+    fn timeout(&self) -> Duration {
+        self.ctx.config.call_timeout()
+    }
+
+    fn lookup<M: ractor::Message>(&self, kind: ChildKind) -> Result<ActorRef<M>, EngineError> {
+        self.ctx.names.lookup::<M>(kind).ok_or_else(|| EngineError::NoAnswer(kind.to_string()))
     }
 }
 

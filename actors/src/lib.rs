@@ -18,6 +18,7 @@
 //! it was stored, however the process dies.
 
 mod alerts;
+mod backend;
 mod context;
 mod engine;
 mod metrics;
@@ -29,7 +30,10 @@ mod supervisor;
 mod tracker;
 mod watcher;
 
-pub use context::{EngineConfig, EngineContext};
-pub use engine::{Engine, EngineError, EngineStatus};
+pub use backend::{EngineBackend, EngineSlot, LateBackend};
+pub use context::{ChainTips, EngineConfig, EngineContext};
+pub use engine::{Engine, EngineError, EngineHandle, EngineStatus};
 pub use names::ChildKind;
 pub use publisher::OutboxConfig;
+pub use roles::{FLAG_EXITING, FLAG_SLASHED, RoleChange, validator_subject};
+pub use tracker::{ShardSummary, ValidatorReport};

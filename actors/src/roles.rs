@@ -19,7 +19,7 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use serde::Serialize;
 use sparta_bot::DiscordAction;
 use sparta_core::{Address, Slot, ValidatorStats};
-use sparta_store::{AuditEntry, Decision, OutboxEntry, RoleState};
+use sparta_store::{AuditEntry, Decision, Link, OutboxEntry, RoleState};
 use tracing::{info, warn};
 
 use crate::context::EngineContext;
@@ -42,6 +42,11 @@ pub enum RoleMsg {
     DryRun(RpcReplyPort<Vec<RoleChange>>),
     /// Roles members hold now.
     Held(RpcReplyPort<Vec<RoleState>>),
+    /// A validator was linked (the link is stored): judge its operator now.
+    Linked {
+        link: Link,
+        reply: RpcReplyPort<()>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -68,7 +73,8 @@ pub struct RoleAssignerState {
     as_of: Slot,
 }
 
-fn validator_subject(validator: &Address) -> String {
+/// The subject under which per-validator facts (slashed, exiting) are stored as role states.
+pub fn validator_subject(validator: &Address) -> String {
     format!("validator:{validator:#x}")
 }
 
@@ -158,6 +164,24 @@ impl Actor for RoleAssigner {
                 if let Some(user) = state.user_of.get(&validator).cloned() {
                     apply(state, &[user]).await?;
                 }
+                let _ = reply.send(());
+            }
+            RoleMsg::Linked { link, reply } => {
+                let mut users = vec![link.operator.clone()];
+                // A validator moving to another operator changes the previous operator's roles too.
+                if let Some(previous) = state.user_of.insert(link.validator, link.operator.clone())
+                    && previous != link.operator
+                {
+                    if let Some(validators) = state.links.get_mut(&previous) {
+                        validators.retain(|v| *v != link.validator);
+                    }
+                    users.push(previous);
+                }
+                let validators = state.links.entry(link.operator).or_default();
+                if !validators.contains(&link.validator) {
+                    validators.push(link.validator);
+                }
+                apply(state, &users).await?;
                 let _ = reply.send(());
             }
             RoleMsg::DryRun(reply) => {

@@ -34,6 +34,8 @@ pub enum TrackerMsg {
 /// One validator's stats plus its per-epoch trend.
 #[derive(Clone, Debug, Serialize)]
 pub struct ValidatorReport {
+    /// The last slot the shard processed: what the stats are as of.
+    pub as_of: Option<Slot>,
     pub stats: ValidatorStats,
     pub epochs: Vec<EpochPerformance>,
 }
@@ -42,6 +44,8 @@ pub struct ValidatorReport {
 pub struct ShardSummary {
     pub validators: usize,
     pub last_processed_slot: Option<Slot>,
+    /// Seats of the last processed slot's committee.
+    pub committee_size: Option<u32>,
     pub network: NetworkSummary,
 }
 
@@ -140,6 +144,7 @@ impl Actor for ValidatorTracker {
             }
             TrackerMsg::Stats(validator, reply) => {
                 let report = state.monitor.stats(&validator).map(|stats| ValidatorReport {
+                    as_of: state.monitor.last_processed_slot(),
                     stats,
                     epochs: state.monitor.epoch_performance(&validator),
                 });
@@ -149,6 +154,11 @@ impl Actor for ValidatorTracker {
                 let _ = reply.send(ShardSummary {
                     validators: state.monitor.len(),
                     last_processed_slot: state.monitor.last_processed_slot(),
+                    committee_size: state
+                        .monitor
+                        .last_processed_slot()
+                        .and_then(|s| state.monitor.slot_summary(s))
+                        .map(|s| s.committee_size),
                     network: state.monitor.network_summary(),
                 });
             }

@@ -131,3 +131,31 @@ fn config_check_lists_every_problem() {
         "{out}"
     );
 }
+
+#[test]
+fn discord_settings_are_checked_and_commands_need_the_bot_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = "[chain]\nnode_url = \"http://x\"\nl1_url = \"http://y\"\n";
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        format!("{chain}[discord]\nguild_id = \"guild\"\nroles = {{ performant = \"1\" }}\nchallenge_ttl = \"5s\"\n"),
+    )
+    .unwrap();
+    let mut check = sparta(&["config", "check", "--config", "bad.toml"], dir.path());
+    assert!(!check.wait_exit(MINUTE).0.success());
+    let out = check.output();
+    for problem in
+        ["discord.guild_id must be a Discord id", "no id for the engine's role \"slashed\"", "challenge_ttl"]
+    {
+        assert!(out.contains(problem), "{problem:?} in {out}");
+    }
+
+    std::fs::write(dir.path().join("good.toml"), chain).unwrap();
+    let mut register = sparta(&["discord", "register-commands", "--config", "good.toml"], dir.path());
+    assert!(!register.wait_exit(MINUTE).0.success());
+    assert!(
+        register.output().contains("needs the bot token in SPARTA_DISCORD_TOKEN"),
+        "{}",
+        register.output()
+    );
+}

@@ -47,6 +47,16 @@ async fn the_deployed_config_runs_and_no_secret_reaches_a_log_line() {
         ("table_prefix", prefix.clone()),
         ("container_port", port.to_string()),
         ("ha_enabled", "false".to_owned()),
+        ("discord_guild_id", "\"1101234567890123456\"".to_owned()),
+        ("discord_application_id", "\"\"".to_owned()),
+        // Demo operators are not Discord users, so their role changes are refused without a request;
+        // no channel is configured, so nothing is posted: the test never reaches discord.com.
+        (
+            "discord_roles",
+            "{ \"performant\" = \"1201234567890123456\", \"slashed\" = \"1201234567890123457\" }".to_owned(),
+        ),
+        ("discord_channels", "{ }".to_owned()),
+        ("discord_moderator_roles", "[\"1201234567890123458\"]".to_owned()),
     ]
     .into_iter()
     .collect();
@@ -71,6 +81,19 @@ async fn the_deployed_config_runs_and_no_secret_reaches_a_log_line() {
         let mut probe = sparta(&["probe", &format!("http://127.0.0.1:{port}{path}")], dir.path());
         assert!(probe.wait_exit(MINUTE).0.success(), "{path}: {}", probe.output());
     }
+    // What the load balancer forwards besides: the API answers with the key, and the interactions
+    // endpoint is mounted (an unsigned request is refused, not 404).
+    let client = reqwest::Client::new();
+    let api = client
+        .get(format!("http://127.0.0.1:{port}/api/v1/network"))
+        .bearer_auth(API_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status().as_u16(), 200, "{}", api.text().await.unwrap());
+    let unsigned =
+        client.post(format!("http://127.0.0.1:{port}/interactions")).body("{}").send().await.unwrap();
+    assert_eq!(unsigned.status().as_u16(), 401);
     let mut elsewhere = sparta(&["probe", "http://192.0.2.1:9464/healthz"], dir.path());
     assert!(!elsewhere.wait_exit(MINUTE).0.success());
     assert!(elsewhere.output().contains("only checks this machine"), "{}", elsewhere.output());

@@ -5,6 +5,11 @@ mod crash;
 mod deploy;
 mod deployed;
 mod failover;
+mod front;
 mod process;
 mod prometheus;
+/// The bot's OpenAPI checker, shared so the API's answers are checked by the same code here.
+#[allow(dead_code)]
+#[path = "../../bot/tests/it/schema.rs"]
+mod schema;
 mod tools;

@@ -1,6 +1,7 @@
 //! The full actor tree against the devnet simulator over loopback JSON-RPC, with a manual clock so
 //! every run sees the same chain.
 
+mod front;
 mod harness;
 mod outbox;
 mod pipeline;

@@ -3,7 +3,7 @@
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CommandError {
-    #[error("I don't know the command `/{0}`. Try `/mystats`, `/validator` or `/chaininfo`.")]
+    #[error("I don't know the command `/{0}`. Try `/my-stats`, `/validator` or `/chain-info`.")]
     UnknownCommand(String),
     #[error("`/{command}` has no subcommand `{subcommand}`.")]
     UnknownSubcommand { command: &'static str, subcommand: String },

@@ -2,10 +2,10 @@
 //! itself for registration.
 
 mod alerts;
-mod chaininfo;
+mod chain_info;
 mod error;
 mod moderation;
-mod mystats;
+mod my_stats;
 mod options;
 mod register;
 mod validator;
@@ -24,11 +24,11 @@ use options::Options;
 /// A slash command a user invoked, with its options checked and typed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
-    /// `/mystats`: the invoker's linked validators and how they perform.
+    /// `/my-stats`: the invoker's linked validators and how they perform.
     MyStats,
     /// `/validator address`: one validator's status and recent performance.
     Validator { address: Address },
-    /// `/chaininfo`: current slot, epoch and committee.
+    /// `/chain-info`: current slot, epoch and committee.
     ChainInfo,
     /// `/register address`: start linking a validator to the invoker (a challenge follows).
     Register { address: Address },
@@ -67,9 +67,9 @@ impl Command {
         let name = data.name.as_str();
         let options = &data.options;
         match name {
-            mystats::NAME => Ok(mystats::parse()),
+            my_stats::NAME => Ok(my_stats::parse()),
             validator::NAME => validator::parse(Options::new(validator::NAME, options)),
-            chaininfo::NAME => Ok(chaininfo::parse()),
+            chain_info::NAME => Ok(chain_info::parse()),
             register::NAME => register::parse(Options::new(register::NAME, options)),
             verify::NAME => verify::parse(Options::new(verify::NAME, options)),
             alerts::NAME => alerts::parse(Options::new(alerts::NAME, options)).map(Command::Alerts),
@@ -78,12 +78,17 @@ impl Command {
         }
     }
 
+    /// Whether its answer is for the invoker only (their own data, challenges, moderator views).
+    pub fn is_private(&self) -> bool {
+        !matches!(self, Command::Validator { .. } | Command::ChainInfo)
+    }
+
     /// The command's name as typed in Discord (without the slash; `alerts snooze` for subcommands).
     pub fn name(&self) -> &'static str {
         match self {
-            Command::MyStats => mystats::NAME,
+            Command::MyStats => my_stats::NAME,
             Command::Validator { .. } => validator::NAME,
-            Command::ChainInfo => chaininfo::NAME,
+            Command::ChainInfo => chain_info::NAME,
             Command::Register { .. } => register::NAME,
             Command::Verify { .. } => verify::NAME,
             Command::Alerts(AlertsCommand::Mute) => "alerts mute",
@@ -100,9 +105,9 @@ impl Command {
 /// (`PUT /applications/{application.id}/commands`) takes.
 pub fn definitions() -> Value {
     Value::Array(vec![
-        mystats::definition(),
+        my_stats::definition(),
         validator::definition(),
-        chaininfo::definition(),
+        chain_info::definition(),
         register::definition(),
         verify::definition(),
         alerts::definition(),

@@ -3,6 +3,7 @@
 //! unauthenticated caller can neither make us parse JSON nor reach a handler.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, to_bytes};
@@ -12,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 
 use crate::commands::{Command, CommandError};
-use crate::interactions::handler::{CommandHandler, Invocation};
+use crate::interactions::handler::{CommandHandler, Invocation, Reply};
 use crate::interactions::model::{Interaction, InteractionResponse, InteractionType, Snowflake};
 use crate::interactions::verify::{
     DEFAULT_MAX_SKEW_S, DiscordPublicKey, RequestVerifier, SIGNATURE_HEADER, TIMESTAMP_HEADER, UnixClock,
@@ -24,7 +25,10 @@ pub const INTERACTIONS_PATH: &str = "/interactions";
 /// Interaction payloads are a few KiB; anything far larger is not from Discord.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
 
-#[derive(Debug, Clone)]
+/// Discord waits 3 s for the HTTP answer; slower work is deferred before that.
+pub const DEFAULT_ANSWER_WITHIN: Duration = Duration::from_millis(2_500);
+
+#[derive(Clone)]
 pub struct InteractionsConfig {
     /// The application's public key (developer portal → General Information).
     pub public_key: DiscordPublicKey,
@@ -32,13 +36,41 @@ pub struct InteractionsConfig {
     pub max_body_bytes: usize,
     /// How far the signed timestamp may lie from our clock, either way, in seconds.
     pub max_skew_s: u64,
+    /// A command not answered by then gets a deferred ("thinking…") response, and its answer is
+    /// sent later through `follow_up`. Without `follow_up` the endpoint waits for the answer.
+    pub answer_within: Duration,
+    pub follow_up: Option<Arc<dyn FollowUp>>,
+}
+
+impl std::fmt::Debug for InteractionsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InteractionsConfig")
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_skew_s", &self.max_skew_s)
+            .field("answer_within", &self.answer_within)
+            .field("follow_up", &self.follow_up.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl InteractionsConfig {
-    /// The defaults: 64 KiB bodies, 300 s of clock skew.
+    /// The defaults: 64 KiB bodies, 300 s of clock skew, deferral after 2.5 s (once a follow-up
+    /// channel is set).
     pub fn new(public_key: DiscordPublicKey) -> Self {
-        Self { public_key, max_body_bytes: DEFAULT_MAX_BODY_BYTES, max_skew_s: DEFAULT_MAX_SKEW_S }
+        Self {
+            public_key,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_skew_s: DEFAULT_MAX_SKEW_S,
+            answer_within: DEFAULT_ANSWER_WITHIN,
+            follow_up: None,
+        }
     }
+}
+
+/// Delivers the answer to a deferred interaction (Discord's "edit original response" webhook).
+#[async_trait::async_trait]
+pub trait FollowUp: Send + Sync {
+    async fn edit_original(&self, application_id: &str, token: &str, reply: &Reply) -> Result<(), String>;
 }
 
 #[derive(Clone)]
@@ -46,6 +78,8 @@ struct Endpoint {
     verifier: RequestVerifier,
     max_body_bytes: usize,
     handler: Arc<dyn CommandHandler>,
+    answer_within: Duration,
+    follow_up: Option<Arc<dyn FollowUp>>,
 }
 
 /// The router serving [`INTERACTIONS_PATH`], checking timestamps against the system clock.
@@ -63,6 +97,8 @@ pub fn interactions_router_with_clock(
         verifier: RequestVerifier::new(config.public_key, config.max_skew_s, clock),
         max_body_bytes: config.max_body_bytes,
         handler,
+        answer_within: config.answer_within,
+        follow_up: config.follow_up,
     };
     Router::new().route(INTERACTIONS_PATH, post(serve)).with_state(endpoint)
 }
@@ -110,9 +146,45 @@ async fn respond(endpoint: &Endpoint, interaction: Interaction) -> Result<Intera
                 Err(error) => return Ok(InteractionResponse::message(error.to_string(), true)),
             };
             let command = invocation.command.name();
-            let reply = endpoint.handler.handle(invocation).await;
-            tracing::debug!(command, ephemeral = reply.ephemeral, "answered command");
-            Ok(InteractionResponse::message(reply.content, reply.ephemeral))
+            let Some(follow_up) = endpoint.follow_up.clone() else {
+                let reply = endpoint.handler.handle(invocation).await;
+                tracing::debug!(command, ephemeral = reply.ephemeral, "answered command");
+                return Ok(InteractionResponse::message(reply.content, reply.ephemeral));
+            };
+            let private = invocation.command.is_private();
+            let handler = endpoint.handler.clone();
+            let mut answer = tokio::spawn(async move { handler.handle(invocation).await });
+            match tokio::time::timeout(endpoint.answer_within, &mut answer).await {
+                Ok(Ok(reply)) => {
+                    tracing::debug!(command, ephemeral = reply.ephemeral, "answered command");
+                    Ok(InteractionResponse::message(reply.content, reply.ephemeral))
+                }
+                Ok(Err(panicked)) => {
+                    tracing::error!(command, %panicked, "command handler failed");
+                    Ok(InteractionResponse::message(
+                        "Something went wrong answering that; please try again.",
+                        true,
+                    ))
+                }
+                Err(_) => {
+                    // Too slow for Discord's 3 s: acknowledge now, answer through the webhook later.
+                    let (application_id, token) =
+                        (interaction.application_id.clone(), interaction.token.clone());
+                    tokio::spawn(async move {
+                        let reply = match answer.await {
+                            Ok(reply) => reply,
+                            Err(_) => {
+                                Reply::ephemeral("Something went wrong answering that; please try again.")
+                            }
+                        };
+                        if let Err(error) = follow_up.edit_original(&application_id, &token, &reply).await {
+                            tracing::warn!(command, %error, "could not deliver a deferred answer");
+                        }
+                    });
+                    tracing::debug!(command, "deferred a slow command");
+                    Ok(InteractionResponse::deferred(private))
+                }
+            }
         }
         InteractionType::Autocomplete => Ok(InteractionResponse::no_choices()),
         InteractionType::MessageComponent | InteractionType::ModalSubmit => {

@@ -1,4 +1,8 @@
 //! The crate's one integration test binary (one link step instead of one per file).
 
+mod api;
 mod console;
+mod front;
 mod interactions;
+mod rest;
+mod schema;

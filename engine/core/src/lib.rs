@@ -6,6 +6,7 @@
 
 pub mod events;
 pub mod facts;
+pub mod inactivity;
 pub mod monitor;
 pub mod policy;
 pub mod stats;
@@ -15,6 +16,7 @@ pub mod time;
 pub use alloy_primitives::Address;
 pub use events::{AttesterStatus, ChainEvent, SlashedEvent};
 pub use facts::{CommitteeBits, ProposalOutcome, SlotFacts};
+pub use inactivity::{InactivityRisk, InactivityRule};
 pub use monitor::{MonitorConfig, ValidatorMonitor};
 pub use stats::{EpochPerformance, MissedStats, ValidatorStats};
 pub use status::{StatusCategory, ValidatorStatusInSlot};

@@ -8,7 +8,9 @@ use sparta_core::{
     Address, ChainTiming, CommitteeBits, Epoch, MissedStats, ProposalOutcome, Slot, SlotFacts, ValidatorStats,
 };
 
-use crate::{AlertRecord, Link, NetworkIdentity, RoleState, Store, StoreError};
+use crate::{
+    AlertRecord, AlertSettings, AuditEntry, Challenge, Link, NetworkIdentity, RoleState, Store, StoreError,
+};
 
 mod outbox;
 pub use outbox::*;
@@ -83,7 +85,7 @@ pub fn sample_stats(byte: u8, total_slots: u32) -> ValidatorStats {
 }
 
 /// How many checks [`run_all`] runs (each on its own fresh store).
-pub const CHECKS: usize = 17;
+pub const CHECKS: usize = 20;
 
 /// Runs every check, each on a fresh store from `fresh`.
 pub async fn run_all<F, Fut>(mut fresh: F)
@@ -101,6 +103,9 @@ where
     role_states_round_trip_and_upsert(fresh().await.as_ref()).await;
     alerts_round_trip_and_upsert(fresh().await.as_ref()).await;
     cursors_round_trip_and_move(fresh().await.as_ref()).await;
+    alert_settings_round_trip_and_upsert(fresh().await.as_ref()).await;
+    operators_find_their_validators_and_manual_links_are_audited(fresh().await.as_ref()).await;
+    challenges_are_taken_once(fresh().await.as_ref()).await;
     decisions_apply_whole_and_enqueue_once(fresh().await.as_ref()).await;
     bad_decisions_write_nothing(fresh().await.as_ref()).await;
     claims_lease_and_settle_with_a_fencing_token(fresh().await.as_ref()).await;
@@ -108,6 +113,98 @@ where
     concurrent_claims_never_share_an_entry(fresh().await.as_ref()).await;
     audit_log_is_per_subject_in_slot_order(fresh().await.as_ref()).await;
     leases_elect_one_holder_and_fence_the_old_one(fresh().await.as_ref()).await;
+}
+
+pub async fn operators_find_their_validators_and_manual_links_are_audited(store: &dyn Store) {
+    let (a, b, c) = (Address::repeat_byte(3), Address::repeat_byte(1), Address::repeat_byte(2));
+    assert!(store.validators_of("alice").await.unwrap().is_empty());
+    for (operator, validator) in [("alice", a), ("alice", b), ("bob", c)] {
+        store.link(&Link { operator: operator.into(), validator }).await.unwrap();
+    }
+    assert_eq!(store.validators_of("alice").await.unwrap(), vec![b, a], "ascending");
+    let audit = AuditEntry {
+        subject: "bob".into(),
+        at_slot: Slot(77),
+        change: format!("link {a:#x}"),
+        evidence: "linked by moderator 42".into(),
+    };
+    store.link_audited(&Link { operator: "bob".into(), validator: a }, &audit).await.unwrap();
+    assert_eq!(store.validators_of("alice").await.unwrap(), vec![b], "a validator has one operator");
+    assert_eq!(store.validators_of("bob").await.unwrap(), vec![c, a]);
+    assert_eq!(store.operator_of(&a).await.unwrap().as_deref(), Some("bob"));
+    assert_eq!(store.audit_log("bob").await.unwrap(), vec![audit]);
+}
+
+pub async fn challenges_are_taken_once(store: &dyn Store) {
+    let validator = Address::repeat_byte(5);
+    let challenge = |nonce: &str| Challenge {
+        user: "1301234567890123456".into(),
+        validator,
+        nonce: nonce.into(),
+        issued_ms: 1_000,
+        expires_ms: 901_000,
+    };
+    let user = "1301234567890123456";
+    assert_eq!(store.take_challenge(user, &validator).await.unwrap(), None);
+    store.put_challenge(&challenge("first")).await.unwrap();
+    store.put_challenge(&challenge("second")).await.unwrap();
+    let other = Challenge { user: "7".into(), ..challenge("other user") };
+    store.put_challenge(&other).await.unwrap();
+    assert_eq!(store.take_challenge(user, &validator).await.unwrap(), Some(challenge("second")), "replaced");
+    assert_eq!(store.take_challenge(user, &validator).await.unwrap(), None, "taken once");
+    assert_eq!(store.take_challenge("7", &validator).await.unwrap(), Some(other), "per user");
+
+    store.put_challenge(&challenge("raced")).await.unwrap();
+    let takers: Vec<_> = (0..8).map(|_| store.take_challenge(user, &validator)).collect();
+    let won = futures_join_all(takers).await.into_iter().filter(|t| t.as_ref().unwrap().is_some()).count();
+    assert_eq!(won, 1, "of eight concurrent takers exactly one gets the challenge");
+}
+
+/// Polls every future to completion concurrently (no extra dependency for one test).
+async fn futures_join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut pinned: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, output) in pinned.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(value) => *output = Some(value),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending { std::task::Poll::Pending } else { std::task::Poll::Ready(()) }
+    })
+    .await;
+    outputs.into_iter().map(|o| o.expect("every future finished")).collect()
+}
+
+pub async fn alert_settings_round_trip_and_upsert(store: &dyn Store) {
+    assert_eq!(store.alert_settings("42").await.unwrap(), None);
+    assert!(store.all_alert_settings().await.unwrap().is_empty());
+    let muted = AlertSettings {
+        operator: "42".into(),
+        muted: true,
+        snoozed_until_ms: None,
+        miss_rate_threshold: None,
+    };
+    let tuned = AlertSettings {
+        operator: "7".into(),
+        muted: false,
+        snoozed_until_ms: Some(5_000),
+        miss_rate_threshold: Some(0.125),
+    };
+    store.put_alert_settings(&muted).await.unwrap();
+    store.put_alert_settings(&tuned).await.unwrap();
+    store.put_cursor("l1-events", 3).await.unwrap();
+    assert_eq!(store.alert_settings("7").await.unwrap(), Some(tuned.clone()));
+    let unmuted = AlertSettings { muted: false, miss_rate_threshold: Some(0.3), ..muted };
+    store.put_alert_settings(&unmuted).await.unwrap();
+    let mut all = store.all_alert_settings().await.unwrap();
+    all.sort_by(|a, b| a.operator.cmp(&b.operator));
+    assert_eq!(all, vec![unmuted, tuned], "only settings, each operator once, the latest");
+    assert!(all[1].is_quiet(4_999) && !all[1].is_quiet(5_000), "snoozed until 5 s");
 }
 
 pub async fn cursors_round_trip_and_move(store: &dyn Store) {

@@ -6,7 +6,7 @@ use crate::model::NetworkIdentity;
 use crate::outbox::SettleRefused;
 
 /// The schema version this build writes and expects (see `migrate.rs` for what each version added).
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -22,6 +22,6 @@ mod store;
 pub use dynamo::{DynamoConfig, DynamoStore};
 pub use embedded::EmbeddedStore;
 pub use error::{SCHEMA_VERSION, StoreError};
-pub use model::{AlertRecord, Fence, Lease, Link, NetworkIdentity, RoleState};
+pub use model::{AlertRecord, AlertSettings, Challenge, Fence, Lease, Link, NetworkIdentity, RoleState};
 pub use outbox::{AuditEntry, Decision, OutboxEntry, OutboxRecord, OutboxState, SettleRefused, Settlement};
 pub use store::Store;

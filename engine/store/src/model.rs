@@ -51,6 +51,37 @@ pub struct AlertRecord {
     pub evidence: String,
 }
 
+/// A `/register` challenge: the text a validator's key must sign for `user` to link it. Redeemed
+/// (taken) at most once; the caller checks `expires_ms`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Challenge {
+    pub user: String,
+    pub validator: Address,
+    pub nonce: String,
+    /// Unix milliseconds.
+    pub issued_ms: u64,
+    pub expires_ms: u64,
+}
+
+/// An operator's alert preferences (`/alerts`): absent means the engine's defaults.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AlertSettings {
+    pub operator: String,
+    /// No DMs until unmuted (setting a threshold unmutes).
+    pub muted: bool,
+    /// Unix milliseconds; no DMs before it.
+    pub snoozed_until_ms: Option<u64>,
+    /// Replaces the engine's missed-attestation threshold for this operator's validators.
+    pub miss_rate_threshold: Option<f64>,
+}
+
+impl AlertSettings {
+    /// Whether DMs to this operator are held back at `now_ms`.
+    pub fn is_quiet(&self, now_ms: u64) -> bool {
+        self.muted || self.snoozed_until_ms.is_some_and(|until| now_ms < until)
+    }
+}
+
 /// A named lease: who leads, until when, and the fencing token of their term. The token grows with
 /// every change of holder, so a write carrying an older token is from a leader that was replaced.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

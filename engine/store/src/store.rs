@@ -6,7 +6,7 @@ use sparta_core::{Address, Slot, SlotFacts, ValidatorStats};
 use crate::error::StoreError;
 use std::sync::Arc;
 
-use crate::model::{AlertRecord, Fence, Lease, Link, NetworkIdentity, RoleState};
+use crate::model::{AlertRecord, AlertSettings, Challenge, Fence, Lease, Link, NetworkIdentity, RoleState};
 use crate::outbox::{AuditEntry, Decision, OutboxRecord, Settlement};
 
 /// Persistence for the engine. Every method is one atomic operation of the backend.
@@ -46,6 +46,18 @@ pub trait Store: Send + Sync {
 
     async fn operator_of(&self, validator: &Address) -> Result<Option<String>, StoreError>;
 
+    /// The validators linked to `operator`, ascending: an index read, not a scan.
+    async fn validators_of(&self, operator: &str) -> Result<Vec<Address>, StoreError>;
+
+    /// [`link`](Self::link) and an audit entry for it, in one transaction (a moderator's manual link).
+    async fn link_audited(&self, link: &Link, audit: &AuditEntry) -> Result<(), StoreError>;
+
+    /// Stores a challenge, replacing an earlier one of the same user and validator.
+    async fn put_challenge(&self, challenge: &Challenge) -> Result<(), StoreError>;
+
+    /// Removes and returns the challenge in one atomic step: of concurrent takers, one gets it.
+    async fn take_challenge(&self, user: &str, validator: &Address) -> Result<Option<Challenge>, StoreError>;
+
     /// Every role state, ordered by (subject, role).
     async fn role_states(&self) -> Result<Vec<RoleState>, StoreError>;
 
@@ -60,6 +72,15 @@ pub trait Store: Send + Sync {
 
     /// Upserts the alert keyed by (subject, kind).
     async fn put_alert(&self, alert: &AlertRecord) -> Result<(), StoreError>;
+
+    /// The operator's alert preferences, if they set any.
+    async fn alert_settings(&self, operator: &str) -> Result<Option<AlertSettings>, StoreError>;
+
+    /// Every operator's alert preferences (a few records: read once when the alert publisher starts).
+    async fn all_alert_settings(&self) -> Result<Vec<AlertSettings>, StoreError>;
+
+    /// Upserts the preferences keyed by operator.
+    async fn put_alert_settings(&self, settings: &AlertSettings) -> Result<(), StoreError>;
 
     /// A named position in an external stream (e.g. the last L1 block whose logs were handled).
     async fn cursor(&self, name: &str) -> Result<Option<u64>, StoreError>;

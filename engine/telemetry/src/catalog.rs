@@ -219,7 +219,7 @@ pub static CATALOG: &[MetricDef] = &[
         DISCORD_RATE_LIMITED_TOTAL,
         Counter,
         Number,
-        "Discord REST responses that were 429 (rate limited), by scope (route, global).",
+        "Discord REST requests that had to wait for a rate limit (after a 429 or pre-emptively), by scope (route, global).",
         &["scope"],
     ),
     // validators

@@ -22,7 +22,7 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 pub use catalog::{CATALOG, MetricDef, MetricKind, MetricUnit};
 pub use readiness::{Readiness, Ready};
-pub use server::{MetricsServer, serve};
+pub use server::{MetricsServer, serve, serve_with};
 
 /// Bucket bounds (seconds) for every `_seconds` histogram: RPC and store calls span ~1 ms to tens of seconds.
 pub const SECONDS_BUCKETS: &[f64] =

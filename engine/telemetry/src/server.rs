@@ -68,6 +68,16 @@ impl Drop for MetricsServer {
 /// `GET /healthz` (the process is up) and `GET /readyz` (200 with the role when ready, else 503) until
 /// shut down.
 pub async fn serve(handle: Telemetry, addr: SocketAddr) -> Result<MetricsServer, TelemetryError> {
+    serve_with(handle, addr, Router::new()).await
+}
+
+/// As [`serve`], plus the routes of `extra` (the Discord interactions endpoint and the API share
+/// the port, so one load-balancer target and one health check cover them all).
+pub async fn serve_with(
+    handle: Telemetry,
+    addr: SocketAddr,
+    extra: Router,
+) -> Result<MetricsServer, TelemetryError> {
     let listener =
         tokio::net::TcpListener::bind(addr).await.map_err(|source| TelemetryError::Bind { addr, source })?;
     let local_addr = listener.local_addr().map_err(|source| TelemetryError::Bind { addr, source })?;
@@ -86,7 +96,8 @@ pub async fn serve(handle: Telemetry, addr: SocketAddr) -> Result<MetricsServer,
                 async move { (code, Json(state)) }
             }),
         )
-        .with_state(handle.clone());
+        .with_state(handle.clone())
+        .merge(extra);
 
     let task = tokio::spawn(async move {
         let upkeep = async {

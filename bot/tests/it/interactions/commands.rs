@@ -46,8 +46,8 @@ fn address() -> alloy_primitives::Address {
 
 #[test]
 fn commands_without_options_parse() {
-    assert_eq!(parse(command_data("mystats", json!([]))), Ok(Command::MyStats));
-    assert_eq!(parse(json!({ "id": "1", "name": "chaininfo", "type": 1 })), Ok(Command::ChainInfo));
+    assert_eq!(parse(command_data("my-stats", json!([]))), Ok(Command::MyStats));
+    assert_eq!(parse(json!({ "id": "1", "name": "chain-info", "type": 1 })), Ok(Command::ChainInfo));
 }
 
 #[test]

@@ -20,7 +20,7 @@ async fn a_signed_ping_gets_a_pong() {
 #[tokio::test]
 async fn a_bad_signature_is_refused_without_details() {
     let harness = Harness::start().await;
-    let body = guild_command(command_data("chaininfo", json!([]))).to_string();
+    let body = guild_command(command_data("chain-info", json!([]))).to_string();
     let ts = NOW.to_string();
 
     let impostor = sign(&SigningKey::from_bytes(&[0x11; 32]), &ts, body.as_bytes());
@@ -31,7 +31,7 @@ async fn a_bad_signature_is_refused_without_details() {
 
     // Discord's signature, but over a different body.
     let genuine = sign(&discord_key(), &ts, body.as_bytes());
-    let tampered = body.replace("chaininfo", "mystats");
+    let tampered = body.replace("chain-info", "my-stats");
     let answer = harness
         .send(&[("x-signature-ed25519", &genuine), ("x-signature-timestamp", &ts)], tampered.as_bytes())
         .await;
@@ -47,7 +47,7 @@ async fn a_bad_signature_is_refused_without_details() {
 #[tokio::test]
 async fn missing_signature_headers_are_refused() {
     let harness = Harness::start().await;
-    let body = guild_command(command_data("chaininfo", json!([]))).to_string();
+    let body = guild_command(command_data("chain-info", json!([]))).to_string();
     let ts = NOW.to_string();
     let signature = sign(&discord_key(), &ts, body.as_bytes());
     for headers in [
@@ -64,7 +64,7 @@ async fn missing_signature_headers_are_refused() {
 #[tokio::test]
 async fn stale_and_future_timestamps_are_refused() {
     let harness = Harness::start_with(|config| config.max_skew_s = 60).await;
-    let body = guild_command(command_data("chaininfo", json!([]))).to_string();
+    let body = guild_command(command_data("chain-info", json!([]))).to_string();
     for signed_at in [NOW - 61, NOW + 61, NOW - 3600, 0] {
         let answer = harness.send_signed_at(signed_at, body.as_bytes()).await;
         assert_eq!(answer.status, 401, "signed at {signed_at}");
@@ -84,7 +84,7 @@ async fn a_malformed_body_with_a_valid_signature_is_a_bad_request() {
         assert_eq!(answer.status, 400, "{}", String::from_utf8_lossy(body));
     }
     // Well-formed JSON that no application command looks like.
-    let mut no_user = guild_command(command_data("chaininfo", json!([])));
+    let mut no_user = guild_command(command_data("chain-info", json!([])));
     no_user.as_object_mut().unwrap().remove("member");
     assert_eq!(harness.send_signed(&no_user).await.status, 400);
     let unknown_type = json!({ "id": "1", "application_id": "2", "type": 99, "token": "t" });
@@ -95,7 +95,7 @@ async fn a_malformed_body_with_a_valid_signature_is_a_bad_request() {
 #[tokio::test]
 async fn an_oversized_body_is_refused_before_verification() {
     let harness = Harness::start_with(|config| config.max_body_bytes = 1024).await;
-    let mut payload = guild_command(command_data("chaininfo", json!([])));
+    let mut payload = guild_command(command_data("chain-info", json!([])));
     payload["padding"] = json!("x".repeat(2000));
     // Correctly signed, still too large.
     assert_eq!(harness.send_signed(&payload).await.status, 413);
@@ -111,7 +111,7 @@ async fn an_oversized_body_is_refused_before_verification() {
 #[tokio::test]
 async fn the_default_body_limit_is_64_kib() {
     let harness = Harness::start().await;
-    let mut payload = guild_command(command_data("chaininfo", json!([])));
+    let mut payload = guild_command(command_data("chain-info", json!([])));
     payload["padding"] = json!("x".repeat(64 * 1024));
     assert_eq!(harness.send_signed(&payload).await.status, 413);
     assert_eq!(sparta_bot::DEFAULT_MAX_BODY_BYTES, 64 * 1024);
@@ -173,8 +173,8 @@ async fn an_ephemeral_reply_carries_the_ephemeral_flag() {
 #[tokio::test]
 async fn a_command_from_a_dm_has_no_guild_and_no_roles() {
     let harness = Harness::start().await;
-    let answer = harness.send_signed(&dm_command(command_data("mystats", json!([])))).await;
-    assert_eq!(answer.message(), ("handled mystats".to_string(), false));
+    let answer = harness.send_signed(&dm_command(command_data("my-stats", json!([])))).await;
+    assert_eq!(answer.message(), ("handled my-stats".to_string(), false));
     let invocation = harness.assert_handled_once();
     assert_eq!(invocation.user_id.to_string(), USER_ID);
     assert_eq!((invocation.guild_id, invocation.member_roles), (None, vec![]));

@@ -1,5 +1,6 @@
 mod commands;
+mod deferred;
 mod definitions;
 mod endpoint;
 mod harness;
-mod schema;
+use crate::schema;

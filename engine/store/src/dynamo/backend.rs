@@ -3,17 +3,27 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::types::ReturnValue;
 use sparta_core::{Address, Slot, SlotFacts, ValidatorStats};
 
 use super::calls::{delete_request, put_request};
 use super::errors::malformed;
+use super::errors::sdk_error;
 use super::items::{address_key, from_json, get_address, get_b, get_n, get_s, item, n, s, to_json};
 use super::slots::{TRANSACTION_LIMIT, check_ascending, committee_key, slot_key};
 use super::tables::*;
 use super::{DynamoStore, IDENTITY_ITEM, JSON, VALUE};
 use crate::codec;
 use crate::outbox::{AuditEntry, Decision, OutboxRecord, Settlement};
-use crate::{AlertRecord, Fence, Lease, Link, NetworkIdentity, RoleState, Store, StoreError};
+use crate::{
+    AlertRecord, AlertSettings, Challenge, Fence, Lease, Link, NetworkIdentity, RoleState, Store, StoreError,
+};
+
+const ALERT_SETTINGS_PREFIX: &str = "alert-settings#";
+
+fn alert_settings_item(operator: &str) -> String {
+    format!("{ALERT_SETTINGS_PREFIX}{operator}")
+}
 
 fn cursor_item(name: &str) -> String {
     format!("cursor#{name}")
@@ -182,6 +192,55 @@ impl Store for DynamoStore {
         .await
     }
 
+    async fn validators_of(&self, operator: &str) -> Result<Vec<Address>, StoreError> {
+        self.timed("validators_of", async {
+            // The index holds exactly the link rows (only they carry `operator`); it is eventually
+            // consistent, so a link made a moment ago may take a moment to show.
+            let table = &self.tables.validators;
+            let rows = self.query_partition(table, Some(BY_OPERATOR_INDEX), OPERATOR, operator).await?;
+            let mut out =
+                rows.iter().map(|i| get_address(table, i, VALIDATORS_PK)).collect::<Result<Vec<_>, _>>()?;
+            out.sort_unstable();
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn link_audited(&self, link: &Link, audit: &AuditEntry) -> Result<(), StoreError> {
+        self.timed("link_audited", self.link_audited_items(link, audit)).await
+    }
+
+    async fn put_challenge(&self, challenge: &Challenge) -> Result<(), StoreError> {
+        self.timed("put_challenge", async {
+            let row = item([
+                (USER, s(challenge.user.clone())),
+                (VALIDATOR, s(address_key(&challenge.validator))),
+                (EXPIRES_AT, n(challenge.expires_ms.div_ceil(1_000))),
+                (JSON, to_json(challenge)?),
+            ]);
+            self.put(&self.tables.challenges, row).await
+        })
+        .await
+    }
+
+    async fn take_challenge(&self, user: &str, validator: &Address) -> Result<Option<Challenge>, StoreError> {
+        self.timed("take_challenge", async {
+            let table = &self.tables.challenges;
+            // One DeleteItem returning what it deleted: of two concurrent takers only one gets the item.
+            let out = self
+                .client
+                .delete_item()
+                .table_name(table)
+                .set_key(Some(item([(USER, s(user)), (VALIDATOR, s(address_key(validator)))])))
+                .return_values(ReturnValue::AllOld)
+                .send()
+                .await
+                .map_err(|e| sdk_error(table, "DeleteItem", e))?;
+            out.attributes.filter(|a| !a.is_empty()).map(|a| from_json(table, &a, JSON)).transpose()
+        })
+        .await
+    }
+
     async fn links(&self) -> Result<Vec<Link>, StoreError> {
         self.timed("links", async {
             let table = &self.tables.validators;
@@ -267,6 +326,38 @@ impl Store for DynamoStore {
                 (JSON, to_json(alert)?),
             ]);
             self.put(&self.tables.alerts, row).await
+        })
+        .await
+    }
+
+    async fn alert_settings(&self, operator: &str) -> Result<Option<AlertSettings>, StoreError> {
+        self.timed("alert_settings", async {
+            let found = self.meta_item(&alert_settings_item(operator)).await?;
+            found.map(|i| from_json(&self.tables.meta, &i, JSON)).transpose()
+        })
+        .await
+    }
+
+    async fn all_alert_settings(&self) -> Result<Vec<AlertSettings>, StoreError> {
+        self.timed("all_alert_settings", async {
+            // The meta table holds a handful of records (identity, cursors, leases, these).
+            let table = &self.tables.meta;
+            let mut out = Vec::new();
+            for row in self.scan(table).await? {
+                if get_s(table, &row, META_PK)?.starts_with(ALERT_SETTINGS_PREFIX) {
+                    out.push(from_json(table, &row, JSON)?);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn put_alert_settings(&self, settings: &AlertSettings) -> Result<(), StoreError> {
+        self.timed("put_alert_settings", async {
+            let row =
+                item([(META_PK, s(alert_settings_item(&settings.operator))), (JSON, to_json(settings)?)]);
+            self.put(&self.tables.meta, row).await
         })
         .await
     }

@@ -11,11 +11,14 @@ use aws_sdk_dynamodb::types::{Put, Select, TransactWriteItem};
 
 use super::calls::build_error;
 use super::errors::sdk_error;
-use super::items::{Item, from_json, get_n, item, n, s, to_json};
-use super::tables::{AUDIT_SK, BY_DUE_INDEX, DUE, EXPIRES_AT, KIND, OUTBOX_PK, QUEUE, ROLE, SUBJECT};
+use super::items::{Item, address_key, from_json, get_n, item, n, s, to_json};
+use super::tables::{
+    AUDIT_SK, BY_DUE_INDEX, DUE, EXPIRES_AT, KIND, LINK_RECORD, OPERATOR, OUTBOX_PK, QUEUE, ROLE, SUBJECT,
+    VALIDATORS_PK, VALIDATORS_SK,
+};
 use super::{DynamoStore, JSON};
-use crate::StoreError;
 use crate::outbox::{AuditEntry, Decision, OutboxRecord, SETTLED_RETENTION_MS, SettleRefused, Settlement};
+use crate::{Link, StoreError};
 
 /// The one partition of the `by_due` index: every claimable entry.
 const DUE_QUEUE: &str = "due";
@@ -54,6 +57,29 @@ fn put(table: &str, row: Item, condition: Option<&str>) -> Result<TransactWriteI
 }
 
 impl DynamoStore {
+    /// A link row and its audit entry in one transaction.
+    pub(super) async fn link_audited_items(&self, link: &Link, audit: &AuditEntry) -> Result<(), StoreError> {
+        let t = &self.tables;
+        let link_row = item([
+            (VALIDATORS_PK, s(address_key(&link.validator))),
+            (VALIDATORS_SK, s(LINK_RECORD)),
+            (OPERATOR, s(link.operator.clone())),
+        ]);
+        let audit_row = item([
+            (SUBJECT, s(audit.subject.clone())),
+            (AUDIT_SK, s(audit_sort_key(audit))),
+            (JSON, to_json(audit)?),
+        ]);
+        let writes = vec![put(&t.validators, link_row, None)?, put(&t.audit, audit_row, None)?];
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(writes))
+            .send()
+            .await
+            .map_err(|e| sdk_error(&t.validators, "TransactWriteItems", e))?;
+        Ok(())
+    }
+
     pub(super) async fn commit_decision_items(&self, decision: &Decision) -> Result<Vec<String>, StoreError> {
         decision.validate().map_err(StoreError::InvalidInput)?;
         if decision.is_empty() {

@@ -43,6 +43,9 @@ pub(crate) const OUTBOX_PK: &str = "key";
 pub(crate) const QUEUE: &str = "queue";
 pub(crate) const DUE: &str = "due";
 pub const BY_DUE_INDEX: &str = "by_due";
+/// `challenges`: partition the Discord user, sort the validator (0x hex); rows expire with `expires_at`.
+pub(crate) const USER: &str = "user";
+pub(crate) const VALIDATOR: &str = "validator";
 
 /// A key attribute's DynamoDB scalar type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,7 +100,7 @@ pub struct TableDesign {
 use AttrType::{Number as N, String as S};
 
 /// Every table of the store.
-pub const DESIGN: [TableDesign; 7] = [
+pub const DESIGN: [TableDesign; 8] = [
     TableDesign { suffix: "meta", hash: (META_PK, S), range: None, indexes: &[], ttl: None },
     TableDesign {
         suffix: "slots",
@@ -123,6 +126,13 @@ pub const DESIGN: [TableDesign; 7] = [
         ttl: Some(EXPIRES_AT),
     },
     TableDesign { suffix: "audit", hash: (SUBJECT, S), range: Some((AUDIT_SK, S)), indexes: &[], ttl: None },
+    TableDesign {
+        suffix: "challenges",
+        hash: (USER, S),
+        range: Some((VALIDATOR, S)),
+        indexes: &[],
+        ttl: Some(EXPIRES_AT),
+    },
 ];
 
 impl TableDesign {
@@ -153,18 +163,28 @@ pub struct TableNames {
     pub alerts: String,
     pub outbox: String,
     pub audit: String,
+    pub challenges: String,
 }
 
 impl TableNames {
     pub fn new(prefix: &str) -> Self {
-        let [meta, slots, validators, roles, alerts, outbox, audit] =
+        let [meta, slots, validators, roles, alerts, outbox, audit, challenges] =
             DESIGN.map(|t| format!("{prefix}{}", t.suffix));
-        Self { meta, slots, validators, roles, alerts, outbox, audit }
+        Self { meta, slots, validators, roles, alerts, outbox, audit, challenges }
     }
 
     /// The names in [`DESIGN`]'s order.
-    pub fn all(&self) -> [&str; 7] {
-        [&self.meta, &self.slots, &self.validators, &self.roles, &self.alerts, &self.outbox, &self.audit]
+    pub fn all(&self) -> [&str; 8] {
+        [
+            &self.meta,
+            &self.slots,
+            &self.validators,
+            &self.roles,
+            &self.alerts,
+            &self.outbox,
+            &self.audit,
+            &self.challenges,
+        ]
     }
 }
 

@@ -226,8 +226,8 @@ async fn sparta_migrate_upgrades_version_one_tables_and_keeps_their_data() {
     store.check_identity(&sample_identity()).await.unwrap();
     store.commit_slots(&sample_facts(0..40, 8)).await.unwrap();
     store.put_stats(&[sample_stats(3, 40)]).await.unwrap();
-    // What the first release had: no outbox or audit tables, version 1.
-    for table in [&store.tables().outbox, &store.tables().audit] {
+    // What the first release had: no outbox, audit or challenges tables, version 1.
+    for table in [&store.tables().outbox, &store.tables().audit, &store.tables().challenges] {
         client.delete_table().table_name(table).send().await.unwrap();
     }
     store.force_schema_version(1).await.unwrap();

@@ -91,6 +91,8 @@ async fn version_one_store(path: &Path) {
             "{table} existed"
         );
     }
+    assert!(txn.delete_table(redb::TableDefinition::<&str, &[u8]>::new("alert_settings")).unwrap());
+    assert!(txn.delete_table(redb::TableDefinition::<(&str, &[u8; 20]), &[u8]>::new("challenges")).unwrap());
     txn.commit().unwrap();
     drop(db);
     EmbeddedStore::force_schema_version(path, 1).unwrap();

@@ -1,10 +1,10 @@
-//! `/mystats`: the invoker's linked validators and their performance.
+//! `/my-stats`: the invoker's linked validators and their performance.
 
 use serde_json::{Value, json};
 
 use super::Command;
 
-pub(super) const NAME: &str = "mystats";
+pub(super) const NAME: &str = "my-stats";
 
 pub(super) fn parse() -> Command {
     Command::MyStats

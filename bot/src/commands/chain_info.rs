@@ -1,10 +1,10 @@
-//! `/chaininfo`: where the chain is now.
+//! `/chain-info`: where the chain is now.
 
 use serde_json::{Value, json};
 
 use super::Command;
 
-pub(super) const NAME: &str = "chaininfo";
+pub(super) const NAME: &str = "chain-info";
 
 pub(super) fn parse() -> Command {
     Command::ChainInfo

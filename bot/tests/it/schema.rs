@@ -1,6 +1,10 @@
 //! A small JSON Schema checker for the vendored excerpt of Discord's OpenAPI description: the
 //! keywords that excerpt uses ($ref, type, properties, required, additionalProperties, items,
 //! oneOf/allOf, enum/const, length, range and pattern bounds), reporting every violation by path.
+//! Shared by the interactions tests and the REST double, which also finds the operation a request
+//! is for by matching the excerpt's path templates.
+
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 
@@ -17,6 +21,34 @@ impl OpenApi {
         Self { doc: serde_json::from_str(&text).expect("vendored OpenAPI excerpt is JSON") }
     }
 
+    /// Any OpenAPI document, e.g. sparta's own API description.
+    pub fn load_from(path: &str) -> Self {
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
+        Self { doc: serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path} is not JSON: {e}")) }
+    }
+
+    /// The JSON schema of the `status` answer of `GET template`, following a `$ref` to a shared
+    /// response.
+    pub fn response_schema(&self, template: &str, status: &str) -> Value {
+        let escaped = template.replace('~', "~0").replace('/', "~1");
+        let mut response = self
+            .doc
+            .pointer(&format!("/paths/{escaped}/get/responses/{status}"))
+            .unwrap_or_else(|| panic!("GET {template} documents no {status} answer"));
+        if let Some(reference) = response.get("$ref").and_then(Value::as_str) {
+            response = self.resolve(reference);
+        }
+        response
+            .pointer("/content/application~1json/schema")
+            .unwrap_or_else(|| panic!("GET {template} {status} has no JSON schema"))
+            .clone()
+    }
+
+    #[track_caller]
+    pub fn assert_response(&self, schema: &Value, body: &Value) {
+        self.assert_valid(schema, body);
+    }
+
     /// A named schema from `components.schemas`.
     pub fn schema(&self, name: &str) -> &Value {
         self.doc
@@ -31,6 +63,66 @@ impl OpenApi {
             BULK_OVERWRITE_PATH.replace('~', "~0").replace('/', "~1")
         );
         self.doc.pointer(&pointer).expect("bulk-overwrite request body schema")
+    }
+
+    /// The path every operation's URL starts with (`/api/v10`), from `servers`.
+    pub fn base_path(&self) -> &str {
+        let url = self.doc.pointer("/servers/0/url").and_then(Value::as_str).expect("servers[0].url");
+        let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+        after_scheme.find('/').map_or("", |slash| &after_scheme[slash..])
+    }
+
+    /// The operation `method` on `path` (relative to [`Self::base_path`]) is, by the excerpt's
+    /// path templates; literal segments win over parameters (`/users/@me` over `/users/{id}`).
+    pub fn operation(&self, method: &str, path: &str) -> Result<Operation<'_>, String> {
+        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        let paths = self.doc["paths"].as_object().expect("paths");
+        let (template, item, params) = paths
+            .iter()
+            .filter_map(|(template, item)| {
+                let params = match_template(template, &segments)?;
+                Some((template, item, params))
+            })
+            .max_by_key(|(template, _, params)| template.split('/').count() - params.len())
+            .ok_or_else(|| format!("no operation has the path {path}"))?;
+        let op = item
+            .get(method.to_ascii_lowercase())
+            .ok_or_else(|| format!("{method} is not an operation of {template}"))?;
+        Ok(Operation { template, path_item: item, op, params })
+    }
+
+    /// The JSON request body schema of `operation`, if it takes one.
+    pub fn request_body<'a>(&self, operation: &Operation<'a>) -> Option<&'a Value> {
+        operation.op.pointer("/requestBody/content/application~1json/schema")
+    }
+
+    /// Whether `operation` requires a request body.
+    pub fn body_required(&self, operation: &Operation<'_>) -> bool {
+        operation.op.pointer("/requestBody/required") == Some(&Value::Bool(true))
+    }
+
+    /// Every path parameter of `operation` that its schema (a snowflake, for ours) refuses.
+    pub fn path_violations(&self, operation: &Operation<'_>) -> Vec<String> {
+        let declared = [operation.path_item.get("parameters"), operation.op.get("parameters")];
+        let mut errors = Vec::new();
+        for (name, value) in &operation.params {
+            let schema = declared
+                .iter()
+                .flatten()
+                .filter_map(|list| list.as_array())
+                .flatten()
+                .find(|p| p["in"] == "path" && p["name"] == name.as_str())
+                .map(|p| &p["schema"]);
+            match schema {
+                Some(schema) => errors.extend(
+                    self.violations(schema, &Value::String(value.clone()))
+                        .into_iter()
+                        .map(|e| format!("path parameter {name}: {e}")),
+                ),
+                None => errors.push(format!("path parameter {name} is not declared")),
+            }
+        }
+        errors
     }
 
     /// Every violation of `schema` by `instance`, as `path: problem` lines (empty when valid).
@@ -158,6 +250,43 @@ impl OpenApi {
             }
         }
     }
+}
+
+/// An operation found for a concrete request.
+#[derive(Debug)]
+pub struct Operation<'a> {
+    /// The path template, as in the excerpt (`/channels/{channel_id}/messages`).
+    pub template: &'a str,
+    pub path_item: &'a Value,
+    pub op: &'a Value,
+    /// The path parameters' values by name.
+    pub params: BTreeMap<String, String>,
+}
+
+impl Operation<'_> {
+    pub fn id(&self) -> &str {
+        self.op["operationId"].as_str().unwrap_or("?")
+    }
+}
+
+/// The parameters of `template` if `segments` fit it.
+fn match_template(template: &str, segments: &[&str]) -> Option<BTreeMap<String, String>> {
+    let parts: Vec<&str> = template.trim_start_matches('/').split('/').collect();
+    if parts.len() != segments.len() {
+        return None;
+    }
+    let mut params = BTreeMap::new();
+    for (part, segment) in parts.iter().zip(segments) {
+        match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+            Some(name) if !segment.is_empty() => {
+                params.insert(name.to_string(), segment.to_string());
+            }
+            Some(_) => return None,
+            None if part == segment => {}
+            None => return None,
+        }
+    }
+    Some(params)
 }
 
 fn check_range(schema: &Value, instance: &Value, path: &str, errors: &mut Vec<String>) {

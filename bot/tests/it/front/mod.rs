@@ -1,0 +1,3 @@
+mod answers;
+mod linking;
+pub mod memory;

@@ -1,0 +1,103 @@
+//! The Sentinel's inactivity offence, projected from a validator's per-epoch performance: how close
+//! the validator is to being voted for an INACTIVITY slash.
+//!
+//! A validator is inactive in an epoch when it had duties there and missed at least `target` of them.
+//! Enough inactive epochs in a row (counting only epochs in which it had duties) and every node's
+//! Sentinel wants it slashed.
+
+use serde::{Deserialize, Serialize};
+
+use crate::stats::EpochPerformance;
+
+/// The node-side thresholds (`SLASH_INACTIVITY_TARGET_PERCENTAGE` and
+/// `SLASH_INACTIVITY_CONSECUTIVE_EPOCH_THRESHOLD`). The defaults are the 4.1.2 mainnet and testnet
+/// presets; nodes may override them, so the projection is a warning, not a verdict.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InactivityRule {
+    pub target: f64,
+    pub consecutive_epochs: u32,
+}
+
+impl Default for InactivityRule {
+    fn default() -> Self {
+        Self { target: 0.7, consecutive_epochs: 2 }
+    }
+}
+
+/// Where a validator stands against the rule, as of its latest epoch with duties.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct InactivityRisk {
+    /// Inactive epochs in a row up to the latest epoch with duties.
+    pub inactive_streak: u32,
+    /// How many the rule needs for an offence.
+    pub needed: u32,
+    /// The latest epoch with duties.
+    pub latest: Option<EpochPerformance>,
+}
+
+impl InactivityRisk {
+    /// The streak already amounts to an offence.
+    pub fn is_offence(&self) -> bool {
+        self.needed > 0 && self.inactive_streak >= self.needed
+    }
+
+    /// One more inactive epoch would make it an offence.
+    pub fn is_at_risk(&self) -> bool {
+        !self.is_offence() && self.needed > 0 && self.inactive_streak + 1 >= self.needed
+    }
+}
+
+impl InactivityRule {
+    /// `epochs` in any order; epochs without an entry (not on a committee) are skipped, while an
+    /// entry with no duties breaks the streak, as the Sentinel counts.
+    pub fn assess(&self, epochs: &[EpochPerformance]) -> InactivityRisk {
+        let mut sorted: Vec<&EpochPerformance> = epochs.iter().collect();
+        sorted.sort_by_key(|e| std::cmp::Reverse(e.epoch));
+        let latest = sorted.iter().find(|e| e.total > 0).map(|e| **e);
+        let inactive_streak = sorted
+            .iter()
+            .take_while(|e| e.miss_rate().is_some_and(|rate| rate >= self.target - 1e-9))
+            .count() as u32;
+        InactivityRisk { inactive_streak, needed: self.consecutive_epochs, latest }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::Epoch;
+
+    fn epoch(n: u64, missed: u32, total: u32) -> EpochPerformance {
+        EpochPerformance { epoch: Epoch(n), missed, total }
+    }
+
+    #[test]
+    fn counts_the_inactive_streak_from_the_latest_epoch() {
+        let rule = InactivityRule::default();
+        let risk = rule.assess(&[epoch(3, 8, 10), epoch(1, 0, 10), epoch(4, 7, 10)]);
+        assert_eq!(risk.inactive_streak, 2, "epochs 4 and 3 are at or above 70 %");
+        assert_eq!(risk.latest, Some(epoch(4, 7, 10)));
+        assert!(risk.is_offence());
+        assert!(!risk.is_at_risk());
+    }
+
+    #[test]
+    fn one_inactive_epoch_is_a_warning_under_the_two_epoch_rule() {
+        let risk = InactivityRule::default().assess(&[epoch(5, 1, 10), epoch(6, 9, 10)]);
+        assert_eq!(risk.inactive_streak, 1);
+        assert!(risk.is_at_risk());
+        assert!(!risk.is_offence());
+    }
+
+    #[test]
+    fn an_epoch_without_duties_breaks_the_streak_and_a_healthy_one_resets_it() {
+        let rule = InactivityRule::default();
+        let broken = rule.assess(&[epoch(1, 9, 10), epoch(2, 0, 0), epoch(3, 9, 10)]);
+        assert_eq!(broken.inactive_streak, 1);
+        let healthy = rule.assess(&[epoch(1, 9, 10), epoch(2, 10, 10), epoch(3, 6, 10)]);
+        assert_eq!(healthy.inactive_streak, 0);
+        assert!(!healthy.is_at_risk() && !healthy.is_offence());
+        assert_eq!(rule.assess(&[]).latest, None);
+    }
+}
