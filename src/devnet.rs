@@ -167,6 +167,7 @@ pub async fn main(args: DevnetCommand) -> anyhow::Result<()> {
             api_key: Some(devnet_api_key()?),
             public_key: devnet_public_key()?,
             front: FrontConfig::default(),
+            follow_up: None,
         },
         ha: HaConfig::default(),
     })

@@ -11,7 +11,7 @@ use axum::Router;
 use serde::Deserialize;
 use sparta_actors::EngineConfig;
 use sparta_bot::{
-    ApiKey, Backend, CommandHandler, ConsoleSink, DiscordRest, DiscordSink, Front, FrontConfig,
+    ApiKey, Backend, CommandHandler, ConsoleSink, DiscordRest, DiscordSink, FollowUp, Front, FrontConfig,
     InteractionsConfig, Policies, RestConfig, Snowflake, api_router, interactions_router,
 };
 
@@ -121,12 +121,10 @@ impl DiscordConfig {
         map.iter().filter_map(|(name, id)| Some((name.clone(), id.parse::<Snowflake>().ok()?.0))).collect()
     }
 
-    /// The REST sink when a bot token is set (then the guild and every id the engine names are
-    /// required), else the console.
-    pub fn sink(&self, engine: &EngineConfig, secrets: &Secrets) -> anyhow::Result<Arc<dyn DiscordSink>> {
-        let Some(token) = &secrets.discord_token else {
-            return Ok(Arc::new(ConsoleSink::new(self.console_json)));
-        };
+    /// The REST client when a bot token is set (then the guild and every role the engine names are
+    /// required): the sink for actions and the channel for deferred answers.
+    pub fn rest(&self, engine: &EngineConfig, secrets: &Secrets) -> anyhow::Result<Option<Arc<DiscordRest>>> {
+        let Some(token) = &secrets.discord_token else { return Ok(None) };
         let Some(guild) = given(&self.guild_id).and_then(|g| g.parse::<Snowflake>().ok()) else {
             bail!("a Discord bot token is set, so discord.guild_id must name the server to manage");
         };
@@ -153,7 +151,15 @@ impl DiscordConfig {
             channels: Self::ids(&self.channels),
             global_per_s: self.global_requests_per_s,
         };
-        Ok(Arc::new(DiscordRest::new(config).context("cannot set up the Discord REST client")?))
+        Ok(Some(Arc::new(DiscordRest::new(config).context("cannot set up the Discord REST client")?)))
+    }
+
+    /// Where actions go: Discord's REST API, or the console without a token.
+    pub fn sink(&self, rest: Option<&Arc<DiscordRest>>) -> Arc<dyn DiscordSink> {
+        match rest {
+            Some(rest) => rest.clone(),
+            None => Arc::new(ConsoleSink::new(self.console_json)),
+        }
     }
 
     pub fn front(&self) -> FrontConfig {
@@ -175,16 +181,20 @@ pub fn policies(engine: &EngineConfig) -> Policies {
 
 /// The routes served beside `/metrics`: `/interactions` with a Discord public key, `/api/v1` with an
 /// API key. Each is off without its secret.
+/// With a follow-up channel (the REST client), a command slower than Discord's 3 s is deferred and
+/// answered through it; without one the endpoint waits for the answer.
 pub fn routes(
     backend: Arc<dyn Backend>,
     front: FrontConfig,
     public_key: Option<sparta_bot::DiscordPublicKey>,
     api_key: Option<ApiKey>,
+    follow_up: Option<Arc<dyn FollowUp>>,
 ) -> Router {
     let mut router = Router::new();
     if let Some(public_key) = public_key {
         let handler: Arc<dyn CommandHandler> = Arc::new(Front::new(backend.clone(), front));
-        router = router.merge(interactions_router(InteractionsConfig::new(public_key), handler));
+        let config = InteractionsConfig { follow_up, ..InteractionsConfig::new(public_key) };
+        router = router.merge(interactions_router(config, handler));
         println!("discord: serving /interactions");
     }
     if let Some(key) = api_key {

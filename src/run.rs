@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use sparta_actors::{Engine, EngineBackend, EngineConfig, EngineContext, LateBackend};
-use sparta_bot::{ApiKey, DiscordPublicKey, DiscordSink, FrontConfig};
+use sparta_bot::{ApiKey, DiscordPublicKey, DiscordSink, FollowUp, FrontConfig};
 use sparta_chain::redact::shown_url;
 use sparta_chain::source::ChainSource;
 use sparta_core::{SlotClock, SystemSlotClock};
@@ -44,6 +44,8 @@ pub struct Serving {
     pub public_key: Option<DiscordPublicKey>,
     pub api_key: Option<ApiKey>,
     pub front: FrontConfig,
+    /// Answers deferred commands (the REST client, when a bot token is set).
+    pub follow_up: Option<Arc<dyn FollowUp>>,
 }
 
 pub struct Running {
@@ -68,8 +70,8 @@ pub async fn start(options: StartOptions) -> anyhow::Result<Running> {
     // Served before the chain and the store are reached, so health checks answer during start-up;
     // commands answer "still starting" until the backend is set below.
     let backend = Arc::new(LateBackend::new(crate::discord::policies(&options.engine)));
-    let Serving { public_key, api_key, front } = options.serving;
-    let routes = crate::discord::routes(backend.clone(), front, public_key, api_key);
+    let Serving { public_key, api_key, front, follow_up } = options.serving;
+    let routes = crate::discord::routes(backend.clone(), front, public_key, api_key, follow_up);
     let metrics = sparta_telemetry::serve_with(telemetry, options.metrics_addr, routes)
         .await
         .with_context(|| format!("cannot serve metrics on {}", options.metrics_addr))?;
@@ -189,12 +191,18 @@ pub async fn main(source: &ConfigSource) -> anyhow::Result<()> {
     let secrets = Secrets::load()?;
     let l1_url = config.l1_url(&secrets)?;
     println!("{source}: {}", secrets.describe());
-    let sink = config.discord.sink(&config.engine, &secrets)?;
+    let rest = config.discord.rest(&config.engine, &secrets)?;
+    let sink = config.discord.sink(rest.as_ref());
     let api_key = match &secrets.api_key {
         Some(key) => Some(ApiKey::new(key.expose()).context("SPARTA_API_KEY is not usable")?),
         None => None,
     };
-    let serving = Serving { public_key: secrets.discord_public_key, api_key, front: config.discord.front() };
+    let serving = Serving {
+        public_key: secrets.discord_public_key,
+        api_key,
+        front: config.discord.front(),
+        follow_up: rest.map(|rest| rest as Arc<dyn FollowUp>),
+    };
     let running = start(StartOptions {
         node_url: config.chain.node_url,
         l1_url,

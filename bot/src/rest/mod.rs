@@ -9,6 +9,7 @@
 mod client;
 mod config;
 mod error;
+mod follow_up;
 mod message;
 mod pacer;
 mod register;

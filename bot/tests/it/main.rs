@@ -3,6 +3,6 @@
 mod api;
 mod console;
 mod front;
-mod interactions;
+pub mod interactions;
 mod rest;
 mod schema;

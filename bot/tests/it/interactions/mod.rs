@@ -2,5 +2,5 @@ mod commands;
 mod deferred;
 mod definitions;
 mod endpoint;
-mod harness;
+pub mod harness;
 use crate::schema;

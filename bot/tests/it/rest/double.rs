@@ -123,6 +123,8 @@ pub struct Seen {
     pub messages: BTreeMap<u64, Vec<Message>>,
     /// User -> their DM channel.
     pub dm_channels: BTreeMap<u64, u64>,
+    /// (application id, interaction token, the answer) of every deferred answer delivered.
+    pub originals: Vec<(u64, String, Message)>,
     /// Scope (`None`: global) -> the registered commands, as answered.
     pub commands: BTreeMap<Option<u64>, Vec<Value>>,
     /// Requests that broke the description, the credentials rules or a rate limit.
@@ -556,6 +558,21 @@ impl Shared {
                 Reply::ok(Value::Array(registered))
             }
             "get_my_oauth2_application" => Reply::ok(application_json()),
+            "update_original_webhook_message" => {
+                if param("webhook_id") != Some(APPLICATION_ID) {
+                    return Reply::error(404, 10015, "Unknown Webhook");
+                }
+                let token = operation.params.get("webhook_token").cloned().unwrap_or_default();
+                let message = Message {
+                    id: inner.next_id(),
+                    content: body["content"].as_str().unwrap_or_default().to_string(),
+                    nonce: None,
+                    allowed_mentions: body["allowed_mentions"].clone(),
+                };
+                let answer = message_json(1, &message);
+                inner.seen.originals.push((APPLICATION_ID, token, message));
+                Reply::ok(answer)
+            }
             other => {
                 inner.violate(format!("{other}: the double does not model it"));
                 Reply::error(404, 0, "404: Not Found")

@@ -3,6 +3,7 @@
 
 mod delivery;
 mod double;
+mod follow_up;
 mod harness;
 mod limits;
 mod register;
