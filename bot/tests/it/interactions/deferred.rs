@@ -11,7 +11,7 @@ use sparta_bot::{
     interactions_router_with_clock,
 };
 
-use super::harness::{NOW, command_data, discord_key, guild_command, sign};
+use super::harness::{NOW, command_data, discord_key, guild_command, post_signed};
 
 struct Slow(Duration);
 
@@ -43,18 +43,7 @@ async fn post(delay: Duration, follow_up: Arc<Recorder>) -> serde_json::Value {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}{INTERACTIONS_PATH}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    let body = guild_command(command_data("my-stats", json!([]))).to_string();
-    let signature = sign(&discord_key(), &NOW.to_string(), body.as_bytes());
-    let response = reqwest::Client::new()
-        .post(url)
-        .header("content-type", "application/json")
-        .header("x-signature-ed25519", signature)
-        .header("x-signature-timestamp", NOW.to_string())
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    response.json().await.unwrap()
+    post_signed(&url, &guild_command(command_data("my-stats", json!([])))).await
 }
 
 #[tokio::test]

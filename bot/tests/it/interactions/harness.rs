@@ -144,6 +144,21 @@ impl Harness {
     }
 }
 
+/// POSTs `payload` to `url` signed by Discord's key at [`NOW`]; the JSON answer.
+pub async fn post_signed(url: &str, payload: &Value) -> Value {
+    let body = payload.to_string();
+    let response = reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/json")
+        .header("x-signature-ed25519", sign(&discord_key(), &NOW.to_string(), body.as_bytes()))
+        .header("x-signature-timestamp", NOW.to_string())
+        .body(body)
+        .send()
+        .await
+        .expect("endpoint reachable");
+    response.json().await.expect("a JSON answer")
+}
+
 pub fn sign(key: &SigningKey, timestamp: &str, body: &[u8]) -> String {
     let mut message = timestamp.as_bytes().to_vec();
     message.extend_from_slice(body);

@@ -13,7 +13,7 @@ use sparta_bot::{
 
 use super::double::{APPLICATION_ID, Double, DoubleConfig, Faults};
 use super::harness::{config, world};
-use crate::interactions::harness::{NOW, command_data, discord_key, guild_command, sign};
+use crate::interactions::harness::{NOW, command_data, discord_key, guild_command, post_signed};
 
 const TOKEN: &str = "aW50ZXJhY3Rpb246MTQwMTIzNDU2Nzg5MDEyMzQ1Ng";
 
@@ -75,19 +75,7 @@ async fn a_deferred_command_is_answered_at_the_double() {
 
     let mut payload = guild_command(command_data("chain-info", json!([])));
     payload["application_id"] = json!(APPLICATION_ID.to_string());
-    let body = payload.to_string();
-    let answer: serde_json::Value = reqwest::Client::new()
-        .post(url)
-        .header("content-type", "application/json")
-        .header("x-signature-ed25519", sign(&discord_key(), &NOW.to_string(), body.as_bytes()))
-        .header("x-signature-timestamp", NOW.to_string())
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = post_signed(&url, &payload).await;
     assert_eq!(answer["type"], 5, "deferred: {answer}");
     for _ in 0..100 {
         if !double.seen().originals.is_empty() {
