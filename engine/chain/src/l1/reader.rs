@@ -178,19 +178,19 @@ impl L1Reader {
             return Ok(hit.clone());
         }
         let call = self.rollup.getEpochCommittee(U256::from(epoch.0));
+        // A revert is an answer here (no committee yet), so it is not counted as a failed call.
         let answer = timed("l1", "getEpochCommittee", async {
-            call.call().await.map_err(|e| self.call_error("getEpochCommittee", e))
-        });
-        let committee: Arc<[Address]> = match answer.await {
-            Ok(list) => list.into(),
-            Err(err) => {
-                if err.is_revert() {
+            match call.call().await.map_err(|e| self.call_error("getEpochCommittee", e)) {
+                Ok(list) => Ok(Some(list)),
+                Err(err) if err.is_revert() => {
                     tracing::debug!(%epoch, %err, "no committee for the epoch");
-                    return Ok(Arc::from([]));
+                    Ok(None)
                 }
-                return Err(err);
+                Err(err) => Err(err),
             }
-        };
+        });
+        let Some(list) = answer.await? else { return Ok(Arc::from([])) };
+        let committee: Arc<[Address]> = list.into();
         self.committees.lock().unwrap_or_else(|p| p.into_inner()).insert(epoch, committee.clone());
         Ok(committee)
     }
@@ -199,14 +199,15 @@ impl L1Reader {
     pub async fn proposer_at(&self, slot: Slot) -> Result<Option<Address>, L1Error> {
         let ts = self.timing().slot_start_s(slot);
         let call = self.rollup.getProposerAt(U256::from(ts));
-        let answer = timed("l1", "getProposerAt", async {
-            call.call().await.map_err(|e| self.call_error("getProposerAt", e))
-        });
-        match answer.await {
-            Ok(proposer) => Ok((!proposer.is_zero()).then_some(proposer)),
-            Err(err) if err.is_revert() => Ok(None),
-            Err(err) => Err(err),
-        }
+        // As for committees, a revert means "no committee": an answer, not a failed call.
+        timed("l1", "getProposerAt", async {
+            match call.call().await.map_err(|e| self.call_error("getProposerAt", e)) {
+                Ok(proposer) => Ok((!proposer.is_zero()).then_some(proposer)),
+                Err(err) if err.is_revert() => Ok(None),
+                Err(err) => Err(err),
+            }
+        })
+        .await
     }
 
     pub async fn attester_status(&self, attester: Address) -> Result<AttesterStatus, L1Error> {

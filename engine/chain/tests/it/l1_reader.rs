@@ -38,6 +38,7 @@ async fn a_registry_without_a_rollup_or_a_dead_url_is_a_clear_error() {
 
 #[tokio::test]
 async fn committees_are_cached_per_epoch_but_reverts_are_not() {
+    let telemetry = sparta_telemetry::install().unwrap();
     let members = vec![Address::repeat_byte(1), Address::repeat_byte(2)];
     let mut fake = FakeL1::default();
     fake.committees.insert(3, members.clone());
@@ -62,6 +63,18 @@ async fn committees_are_cached_per_epoch_but_reverts_are_not() {
         })
         .count();
     assert_eq!(committee_calls, 4, "epoch 3 once, epoch 4 twice, epoch 9 once");
+    // "No committee yet" is an answer, not a failure: the error counter must not alarm on it.
+    let scraped = telemetry.render();
+    assert!(
+        !scraped.contains("sparta_chain_rpc_errors_total{source=\"l1\",method=\"getEpochCommittee\""),
+        "{scraped}"
+    );
+    assert!(
+        scraped.contains(
+            "sparta_chain_rpc_duration_seconds_count{source=\"l1\",method=\"getEpochCommittee\"} 4"
+        ),
+        "{scraped}"
+    );
 }
 
 #[tokio::test]
