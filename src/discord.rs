@@ -12,7 +12,7 @@ use serde::Deserialize;
 use sparta_actors::EngineConfig;
 use sparta_bot::{
     ApiKey, Backend, CommandHandler, ConsoleSink, DiscordRest, DiscordSink, FollowUp, Front, FrontConfig,
-    InteractionsConfig, Policies, RestConfig, Snowflake, api_router, interactions_router,
+    InteractionsConfig, RestConfig, Snowflake, api_router, interactions_router,
 };
 
 use crate::config::{Config, ConfigSource};
@@ -167,15 +167,6 @@ impl DiscordConfig {
             moderator_roles: self.moderator_roles.iter().filter_map(|r| r.parse().ok()).collect(),
             challenge_ttl: self.challenge_ttl,
         }
-    }
-}
-
-/// What the engine's policies look like to the front.
-pub fn policies(engine: &EngineConfig) -> Policies {
-    Policies {
-        roles: engine.roles.clone(),
-        slashed_role: engine.slashed_role.clone(),
-        inactivity: engine.inactivity.clone(),
     }
 }
 

@@ -69,7 +69,7 @@ pub async fn start(options: StartOptions) -> anyhow::Result<Running> {
     };
     // Served before the chain and the store are reached, so health checks answer during start-up;
     // commands answer "still starting" until the backend is set below.
-    let backend = Arc::new(LateBackend::new(crate::discord::policies(&options.engine)));
+    let backend = Arc::new(LateBackend::new(options.engine.policies()));
     let Serving { public_key, api_key, front, follow_up } = options.serving;
     let routes = crate::discord::routes(backend.clone(), front, public_key, api_key, follow_up);
     let metrics = sparta_telemetry::serve_with(telemetry, options.metrics_addr, routes)
@@ -101,8 +101,7 @@ pub async fn start(options: StartOptions) -> anyhow::Result<Running> {
     let clock: Arc<dyn SlotClock> = Arc::new(SystemSlotClock::new(identity.timing));
     let sink = options.sink;
     let (engine_slot, engine_seen) = watch::channel(None);
-    let policies = crate::discord::policies(&options.engine);
-    backend.set(EngineBackend::new(engine_seen, store.clone(), clock.clone(), policies));
+    backend.set(EngineBackend::new(engine_seen, store.clone(), clock.clone(), options.engine.policies()));
     if options.ha.enabled {
         let parts = Parts {
             config: options.engine,

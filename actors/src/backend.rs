@@ -3,7 +3,6 @@
 //! calls the chain.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::engine::{EngineError, EngineHandle};
 use crate::roles::{FLAG_EXITING, FLAG_SLASHED, validator_subject};
@@ -300,9 +299,7 @@ impl Backend for LateBackend {
     fn now_ms(&self) -> u64 {
         match self.inner.get() {
             Some(backend) => backend.now_ms(),
-            None => {
-                SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or_default()
-            }
+            None => crate::publisher::now_ms(),
         }
     }
 

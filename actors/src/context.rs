@@ -72,6 +72,15 @@ impl Default for EngineConfig {
 }
 
 impl EngineConfig {
+    /// The thresholds the bot's answers explain themselves with.
+    pub fn policies(&self) -> sparta_bot::Policies {
+        sparta_bot::Policies {
+            roles: self.roles.clone(),
+            slashed_role: self.slashed_role.clone(),
+            inactivity: self.inactivity.clone(),
+        }
+    }
+
     pub fn call_timeout(&self) -> Duration {
         Duration::from_millis(self.call_timeout_ms)
     }

@@ -137,10 +137,7 @@ async fn poll(state: &mut WatcherState) -> Result<Progress, ActorProcessingErr> 
         Ok((pending, proven)) => {
             metrics::gauge!(catalog::NETWORK_PENDING_CHECKPOINT).set(pending as f64);
             metrics::gauge!(catalog::NETWORK_PROVEN_CHECKPOINT).set(proven as f64);
-            let read_at_s = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or_default();
+            let read_at_s = crate::publisher::now_ms() / 1000;
             ctx.set_tips(crate::context::ChainTips { pending, proven, read_at_s });
             let still = state.pending_tip.observe(pending, Instant::now());
             metrics::gauge!(catalog::NETWORK_CHECKPOINT_AGE_SECONDS).set(still.as_secs_f64());

@@ -25,7 +25,7 @@ use serde_json::json;
 use sparta_actors::{Engine, EngineBackend, EngineConfig, EngineContext};
 use sparta_bot::{
     CommandHandler, DiscordAction, DiscordPublicKey, DiscordSink, Front, FrontConfig, InteractionsConfig,
-    Policies, SinkError, interactions_router,
+    SinkError, interactions_router,
 };
 use sparta_chain::source::{ChainSource, SETTLING_SLOTS};
 use sparta_core::{ManualSlotClock, Slot, SlotClock};
@@ -104,11 +104,7 @@ async fn run() {
         }
     }
     let engine_config = EngineConfig { name: "bench".into(), max_poll_ms: 20, ..EngineConfig::default() };
-    let policies = Policies {
-        roles: engine_config.roles.clone(),
-        slashed_role: engine_config.slashed_role.clone(),
-        inactivity: engine_config.inactivity.clone(),
-    };
+    let policies = engine_config.policies();
     let source = ChainSource::connect(&devnet.node_url, &devnet.l1_url).await.expect("the source connects");
     let slot_clock: Arc<dyn SlotClock> = Arc::new(clock.clone());
     let ctx =

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use sparta_actors::EngineBackend;
-use sparta_bot::{Backend, BackendError, DiscordAction, Policies, Source};
+use sparta_bot::{Backend, BackendError, DiscordAction, Source};
 use sparta_core::{Address, SlotClock};
 use sparta_devnet::Profile;
 use sparta_store::AlertSettings;
@@ -19,12 +19,7 @@ fn scripted(h: &Harness, wanted: fn(&Profile) -> bool) -> (Address, String) {
 }
 
 fn backend(h: &Harness, engine: Option<sparta_actors::EngineHandle>) -> EngineBackend {
-    let config = h.engine_config();
-    let policies = Policies {
-        roles: config.roles.clone(),
-        slashed_role: config.slashed_role.clone(),
-        inactivity: config.inactivity.clone(),
-    };
+    let policies = h.engine_config().policies();
     let clock: Arc<dyn SlotClock> = Arc::new(h.clock.clone());
     EngineBackend::new(watch::channel(engine).1, h.store.clone(), clock, policies)
 }
