@@ -219,15 +219,20 @@ fn plan(state: &RoleAssignerState, user: &str) -> Vec<RoleChange> {
     let holds = |role: &str| state.held.contains(&(user.to_owned(), role.to_owned()));
 
     let slashed: Vec<&Address> = validators.iter().filter(|v| flagged(v, FLAG_SLASHED)).collect();
-    let judged: Vec<&ValidatorStats> = validators
+    let active: Vec<&Address> =
+        validators.iter().filter(|v| !flagged(v, FLAG_SLASHED) && !flagged(v, FLAG_EXITING)).collect();
+    // A newcomer earns the role on a full sample; a holder is judged on whatever history there is
+    // (a restart or a short window is no evidence against it; `qualifies` applies the slack).
+    let holder = holds(perf_role);
+    let judged: Vec<&ValidatorStats> = active
         .iter()
-        .filter(|v| !flagged(v, FLAG_SLASHED) && !flagged(v, FLAG_EXITING))
-        .filter_map(|v| state.stats.get(v))
-        .filter(|s| s.missed_attestations.total >= config.roles.min_attestations)
+        .filter_map(|v| state.stats.get(*v))
+        .filter(|s| holder || s.missed_attestations.total >= config.roles.min_attestations)
         .collect();
     let performs = slashed.is_empty()
-        && !judged.is_empty()
-        && judged.iter().all(|s| config.roles.qualifies(s, holds(perf_role)));
+        && !active.is_empty()
+        && (holder || !judged.is_empty())
+        && judged.iter().all(|s| config.roles.qualifies(s, holder));
 
     let mut changes = Vec::new();
     let mut want = |role: &str, desired: bool, reason: String| {
