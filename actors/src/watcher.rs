@@ -145,6 +145,10 @@ async fn poll(state: &mut WatcherState) -> Result<Progress, ActorProcessingErr> 
         Err(error) => debug!(%error, "no chain tips this round"),
     }
     if next > safe {
+        // No slot to settle yet, but L1 logs need no settling: a slash is seen within a poll, not a slot.
+        let events = read_l1_events(&ctx, &mut source).await?;
+        drop(source);
+        deliver_events(&ctx, events).await?;
         return Ok(Progress::CaughtUp);
     }
 
