@@ -8,7 +8,7 @@ use std::time::Duration;
 use ractor::rpc::CallResult;
 use ractor::{Actor, ActorRef, ActorStatus};
 use serde::Serialize;
-use sparta_core::{Address, Slot};
+use sparta_core::{Address, Slot, ValidatorStats};
 use sparta_store::{AlertRecord, AlertSettings, Link, RoleState};
 use tokio::task::JoinHandle;
 
@@ -162,6 +162,21 @@ impl EngineHandle {
         let kind = ChildKind::Tracker(shard_of(&validator, self.ctx.config.trackers));
         let tracker = self.lookup::<TrackerMsg>(kind)?;
         answer(tracker.call(|r| TrackerMsg::Stats(validator, r), Some(self.timeout())).await, kind)
+    }
+
+    /// The validator's stats over the slots `from..=to` (within the retained window).
+    pub async fn validator_between(
+        &self,
+        validator: Address,
+        from: Slot,
+        to: Slot,
+    ) -> Result<Option<ValidatorStats>, EngineError> {
+        let kind = ChildKind::Tracker(shard_of(&validator, self.ctx.config.trackers));
+        let tracker = self.lookup::<TrackerMsg>(kind)?;
+        answer(
+            tracker.call(|r| TrackerMsg::StatsBetween(validator, from, to, r), Some(self.timeout())).await,
+            kind,
+        )
     }
 
     /// The network's counts over the window and the last processed slot. Every shard sees every

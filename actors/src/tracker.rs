@@ -24,6 +24,8 @@ use crate::roles::RoleMsg;
 pub enum TrackerMsg {
     Slots(Arc<Vec<SlotFacts>>),
     Stats(Address, RpcReplyPort<Option<ValidatorReport>>),
+    /// The validator's stats over `from..=to` (the node's `node_getValidatorStats(v, from, to)`).
+    StatsBetween(Address, Slot, Slot, RpcReplyPort<Option<ValidatorStats>>),
     Summary(RpcReplyPort<ShardSummary>),
     /// Send every validator's current stats to the deciders (one of them restarted).
     Republish,
@@ -149,6 +151,9 @@ impl Actor for ValidatorTracker {
                     epochs: state.monitor.epoch_performance(&validator),
                 });
                 let _ = reply.send(report);
+            }
+            TrackerMsg::StatsBetween(validator, from, to, reply) => {
+                let _ = reply.send(state.monitor.stats_between(&validator, from, to));
             }
             TrackerMsg::Summary(reply) => {
                 let _ = reply.send(ShardSummary {

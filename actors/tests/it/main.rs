@@ -3,6 +3,7 @@
 
 mod front;
 mod harness;
+mod localnet;
 mod outbox;
 mod pipeline;
 mod supervision;

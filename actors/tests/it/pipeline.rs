@@ -128,3 +128,53 @@ async fn a_v2_node_is_read_through_the_same_path() {
     assert!(alerts.iter().any(|a| a.subject == format!("validator:{slashed:#x}") && a.kind == "slashed"));
     engine.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_short_history_a_clean_holder_keeps_the_role_a_failing_one_loses_it_a_newcomer_waits() {
+    let mut h = Harness::new().await;
+    let scripted = h.devnet().network.scripted();
+    let find = |wanted: fn(&Profile) -> bool| scripted.iter().find(|(_, p)| wanted(p)).unwrap().0;
+    let reliable = find(|p| matches!(p, Profile::Reliable));
+    let failing = find(|p| matches!(p, Profile::GoesOffline { .. }));
+    let newcomer = operator_of(&h, find(|p| matches!(p, Profile::Flaky { .. })));
+    let (holder, failing_holder) = (operator_of(&h, reliable), operator_of(&h, failing));
+    // As if granted before a restart with an empty window (a new store, a new window length).
+    for subject in [&holder, &failing_holder] {
+        let held = sparta_store::RoleState {
+            subject: subject.clone(),
+            role: "performant".into(),
+            held: true,
+            since_slot: sparta_core::Slot(0),
+        };
+        h.store.put_role_state(&held).await.unwrap();
+    }
+    let engine = h.start_engine().await;
+    // A few slots: some attestations each, well under the 16 a newcomer needs; the failing one
+    // goes silent at slot 6.
+    h.advance_to(12);
+    h.wait_for_checkpoint(10).await;
+    let stats = engine.validator(reliable).await.unwrap().expect("tracked").stats;
+    assert!(stats.missed_attestations.total > 0 && stats.missed_attestations.total < 16, "{stats:?}");
+    h.eventually("the failing holder's removal", || async {
+        let removed = h
+            .sink
+            .actions()
+            .into_iter()
+            .any(|a| matches!(a, DiscordAction::RemoveRole { ref user, .. } if *user == failing_holder));
+        removed.then_some(())
+    })
+    .await;
+    assert_eq!(engine.flush_outbox().await.unwrap(), 0);
+    let touched = |user: &str| {
+        h.sink.actions().into_iter().any(|a| match a {
+            DiscordAction::AddRole { user: u, .. } | DiscordAction::RemoveRole { user: u, .. } => u == user,
+            _ => false,
+        })
+    };
+    assert!(!touched(&holder), "a holder with a clean short history keeps the role: {:?}", h.sink.actions());
+    assert!(!touched(&newcomer), "a newcomer gets nothing before a full sample: {:?}", h.sink.actions());
+    let roles = engine.held_roles().await.unwrap();
+    let holds = |user: &str| roles.iter().any(|r| r.subject == user && r.role == "performant");
+    assert!(holds(&holder) && !holds(&failing_holder) && !holds(&newcomer), "{roles:?}");
+    engine.stop().await;
+}

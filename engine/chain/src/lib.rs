@@ -1,6 +1,8 @@
 //! Chain adapters: the Aztec node JSON-RPC client, the L1 Rollup reader, and the source that joins
 //! them into per-slot facts.
 
+#[doc(hidden)]
+pub mod decode_targets;
 mod instrument;
 pub mod l1;
 pub mod node;

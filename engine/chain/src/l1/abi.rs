@@ -192,6 +192,18 @@ sol! {
 
     /// The staking registry shared by rollup instances.
     #[sol(rpc)]
+    /// Multicall3 (at the same address on every chain): the sequencer bundles `propose` with its
+    /// slash vote and governance signal through `aggregate3`.
+    struct Call3 {
+        address target;
+        bool allowFailure;
+        bytes callData;
+    }
+
+    interface IMulticall3 {
+        function aggregate3(Call3[] calls) external payable;
+    }
+
     interface IGSE {
         function getAttestersFromIndicesAtTime(address _instance, uint256 _timestamp, uint256[] _indices)
             external view returns (address[] memory);

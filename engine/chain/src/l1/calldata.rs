@@ -4,7 +4,7 @@ use alloy_primitives::{Address, B256};
 use alloy_sol_types::SolCall;
 use sparta_core::Slot;
 
-use super::abi::IRollup;
+use super::abi::{IMulticall3, IRollup};
 use super::error::L1Error;
 
 const SIGNATURE_LEN: usize = 65;
@@ -59,6 +59,31 @@ pub fn decode_propose(calldata: &[u8]) -> Result<ProposeCall, L1Error> {
         signature_bitmap,
         non_signers,
     })
+}
+
+/// The `propose` calls to `rollup` in a transaction's input: the input itself when it is one, or
+/// the ones inside a Multicall3 `aggregate3` bundle (how the sequencer publishes). Other calls in a
+/// bundle (votes, signals) are skipped; an input that is neither is an error.
+pub fn propose_calls_in(input: &[u8], rollup: Address) -> Result<Vec<ProposeCall>, L1Error> {
+    match input.get(..4) {
+        Some(selector) if selector == IRollup::proposeCall::SELECTOR => Ok(vec![decode_propose(input)?]),
+        Some(selector) if selector == IMulticall3::aggregate3Call::SELECTOR => {
+            let bundle = IMulticall3::aggregate3Call::abi_decode(input)
+                .map_err(|e| L1Error::Calldata(format!("aggregate3: {e}")))?;
+            bundle
+                .calls
+                .iter()
+                .filter(|call| {
+                    call.target == rollup && call.callData.starts_with(&IRollup::proposeCall::SELECTOR)
+                })
+                .map(|call| decode_propose(&call.callData))
+                .collect()
+        }
+        _ => Err(L1Error::Calldata(format!(
+            "input 0x{} is neither propose nor aggregate3",
+            alloy_primitives::hex::encode(input.get(..4).unwrap_or(input))
+        ))),
+    }
 }
 
 /// Bit `i` of the MSB-first bitmap `indices`: did committee member `i` sign?

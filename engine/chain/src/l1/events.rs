@@ -5,6 +5,7 @@ use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::SolEvent;
 
 use super::abi::{IRollup, IRollupV2, ITallySlashingProposer};
+use super::error::L1Error;
 
 /// One decoded L1 log with where it landed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,42 +55,49 @@ pub enum L1EventKind {
     },
 }
 
-/// Decodes a log; `None` when its topic is not one sparta reads or it has no block number (pending).
-pub fn decode_log(log: &Log) -> Option<L1Event> {
-    let l1_block = log.block_number?;
-    let topic = *log.topic0()?;
-    let data = log.data();
+/// Decodes a log: `Ok(None)` when its topic is not one sparta reads or it has no block number yet
+/// (pending). A log with a known topic that does not decode is an error, never skipped: it could be
+/// a slash, and a changed ABI must stop the reader loudly rather than lose it.
+pub fn decode_log(log: &Log) -> Result<Option<L1Event>, L1Error> {
+    let (Some(l1_block), Some(&topic)) = (log.block_number, log.topic0()) else { return Ok(None) };
     let kind = if topic == IRollup::Slashed::SIGNATURE_HASH {
-        let e = IRollup::Slashed::decode_log_data(data).ok()?;
+        let e: IRollup::Slashed = decode(log, l1_block)?;
         L1EventKind::Slashed { attester: e.attester, amount: e.amount }
     } else if topic == IRollup::WithdrawInitiated::SIGNATURE_HASH {
-        let e = IRollup::WithdrawInitiated::decode_log_data(data).ok()?;
+        let e: IRollup::WithdrawInitiated = decode(log, l1_block)?;
         L1EventKind::WithdrawInitiated { attester: e.attester, recipient: e.recipient, amount: e.amount }
     } else if topic == IRollup::PrunedPending::SIGNATURE_HASH {
-        let e = IRollup::PrunedPending::decode_log_data(data).ok()?;
+        let e: IRollup::PrunedPending = decode(log, l1_block)?;
         L1EventKind::PrunedPending {
             proven_checkpoint: e.provenCheckpointNumber,
             pending_checkpoint: e.pendingCheckpointNumber,
         }
     } else if topic == IRollup::CheckpointProposed::SIGNATURE_HASH {
-        let e = IRollup::CheckpointProposed::decode_log_data(data).ok()?;
+        let e: IRollup::CheckpointProposed = decode(log, l1_block)?;
         L1EventKind::CheckpointProposed { checkpoint: e.checkpointNumber, archive: e.archive }
     } else if topic == IRollup::L2ProofVerified::SIGNATURE_HASH {
-        let e = IRollup::L2ProofVerified::decode_log_data(data).ok()?;
+        let e: IRollup::L2ProofVerified = decode(log, l1_block)?;
         L1EventKind::L2ProofVerified { checkpoint: e.checkpointNumber, prover: e.proverId }
     } else if topic == ITallySlashingProposer::VoteCast::SIGNATURE_HASH {
-        let e = ITallySlashingProposer::VoteCast::decode_log_data(data).ok()?;
+        let e: ITallySlashingProposer::VoteCast = decode(log, l1_block)?;
         L1EventKind::VoteCast { round: e.round, slot: e.slot, proposer: e.proposer }
     } else if topic == ITallySlashingProposer::RoundExecuted::SIGNATURE_HASH {
-        let e = ITallySlashingProposer::RoundExecuted::decode_log_data(data).ok()?;
+        let e: ITallySlashingProposer::RoundExecuted = decode(log, l1_block)?;
         L1EventKind::RoundExecuted { round: e.round, slash_count: e.slashCount }
     } else if topic == IRollupV2::L2BlockProposed::SIGNATURE_HASH {
-        let e = IRollupV2::L2BlockProposed::decode_log_data(data).ok()?;
+        let e: IRollupV2::L2BlockProposed = decode(log, l1_block)?;
         L1EventKind::L2BlockProposed { block: e.blockNumber, archive: e.archive }
     } else {
-        return None;
+        return Ok(None);
     };
-    Some(L1Event { l1_block, l1_timestamp: log.block_timestamp, kind })
+    Ok(Some(L1Event { l1_block, l1_timestamp: log.block_timestamp, kind }))
+}
+
+fn decode<E: SolEvent>(log: &Log, l1_block: u64) -> Result<E, L1Error> {
+    E::decode_log_data(log.data()).map_err(|e| L1Error::Decode {
+        function: "eth_getLogs",
+        detail: format!("{} log in L1 block {l1_block} does not decode: {e}", E::SIGNATURE),
+    })
 }
 
 /// Every topic0 [`decode_log`] understands (for the `eth_getLogs` filter).
@@ -124,7 +132,7 @@ mod tests {
     #[test]
     fn known_logs_decode_with_their_block() {
         let slashed = IRollup::Slashed { attester: Address::repeat_byte(1), amount: U256::from(5) };
-        let event = decode_log(&rpc_log(slashed.encode_log_data(), Some(77))).unwrap();
+        let event = decode_log(&rpc_log(slashed.encode_log_data(), Some(77))).unwrap().unwrap();
         assert_eq!(event.l1_block, 77);
         assert_eq!(event.l1_timestamp, Some(1_000));
         assert_eq!(
@@ -137,19 +145,20 @@ mod tests {
             slot: U256::from(400),
             proposer: Address::repeat_byte(2),
         };
-        let event = decode_log(&rpc_log(vote.encode_log_data(), Some(78))).unwrap();
+        let event = decode_log(&rpc_log(vote.encode_log_data(), Some(78))).unwrap().unwrap();
         assert!(
             matches!(event.kind, L1EventKind::VoteCast { proposer, .. } if proposer == Address::repeat_byte(2))
         );
     }
 
     #[test]
-    fn unknown_pending_and_malformed_logs_are_skipped() {
+    fn unknown_and_pending_logs_are_skipped_and_a_malformed_known_one_is_an_error() {
         let unknown = LogData::new_unchecked(vec![B256::repeat_byte(0xee)], Default::default());
-        assert_eq!(decode_log(&rpc_log(unknown, Some(1))), None);
+        assert_eq!(decode_log(&rpc_log(unknown, Some(1))).unwrap(), None);
         let slashed = IRollup::Slashed { attester: Address::ZERO, amount: U256::ZERO }.encode_log_data();
-        assert_eq!(decode_log(&rpc_log(slashed, None)), None, "a pending log has no block yet");
+        assert_eq!(decode_log(&rpc_log(slashed, None)).unwrap(), None, "a pending log has no block yet");
         let no_indexed = LogData::new_unchecked(vec![IRollup::Slashed::SIGNATURE_HASH], Default::default());
-        assert_eq!(decode_log(&rpc_log(no_indexed, Some(1))), None);
+        let err = decode_log(&rpc_log(no_indexed, Some(12))).unwrap_err().to_string();
+        assert!(err.contains("Slashed(address,uint256) log in L1 block 12 does not decode"), "{err}");
     }
 }

@@ -6,7 +6,7 @@ pub mod error;
 pub mod events;
 pub mod reader;
 
-pub use calldata::{ProposeCall, attestation_bitmap, decode_propose};
+pub use calldata::{ProposeCall, attestation_bitmap, decode_propose, propose_calls_in};
 pub use error::L1Error;
 pub use events::{L1Event, L1EventKind};
 pub use reader::{L1Reader, RollupParams};

@@ -275,7 +275,9 @@ impl L1Reader {
                     .map_err(|e| L1Error::from_transport("eth_getLogs", &self.url, e))
             })
             .await?;
-            events.extend(logs.iter().filter(|log| !log.removed).filter_map(decode_log));
+            for log in logs.iter().filter(|log| !log.removed) {
+                events.extend(decode_log(log)?);
+            }
             if end == u64::MAX {
                 break;
             }

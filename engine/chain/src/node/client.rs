@@ -137,32 +137,38 @@ impl NodeClient {
         let status = response.status();
         let body = response.bytes().await.map_err(unreachable)?;
 
-        let envelope = serde_json::from_slice::<Envelope>(&body);
-        // Some servers send JSON-RPC errors with a non-2xx status: the error object says more.
-        if let Ok(Envelope { error: Some(error), .. }) = &envelope {
-            return Err(NodeError::Rpc {
-                method: method.into(),
-                code: error.code,
-                message: error.message.clone(),
-            });
-        }
-        if !status.is_success() {
-            return Err(NodeError::Http {
-                method: method.into(),
-                status: status.as_u16(),
-                excerpt: excerpt(&body),
-            });
-        }
-        let envelope = envelope.map_err(|e| NodeError::Decode {
+        decode_answer(method, status.as_u16(), &body)
+    }
+}
+
+/// Reads one JSON-RPC answer: the node's error object (whatever the HTTP status), else the HTTP
+/// status, else the `result` as `T` (`None` when absent or null). Pure, so it is fuzzed on its own.
+pub fn decode_answer<T: DeserializeOwned>(
+    method: &str,
+    status: u16,
+    body: &[u8],
+) -> Result<Option<T>, NodeError> {
+    let envelope = serde_json::from_slice::<Envelope>(body);
+    // Some servers send JSON-RPC errors with a non-2xx status: the error object says more.
+    if let Ok(Envelope { error: Some(error), .. }) = &envelope {
+        return Err(NodeError::Rpc {
             method: method.into(),
-            detail: format!("not a JSON-RPC answer ({e}): {}", excerpt(&body)),
-        })?;
-        match envelope.result {
-            None | Some(Value::Null) => Ok(None),
-            Some(result) => serde_json::from_value(result).map(Some).map_err(|e| NodeError::Decode {
-                method: method.into(),
-                detail: format!("{e}: {}", excerpt(&body)),
-            }),
-        }
+            code: error.code,
+            message: error.message.clone(),
+        });
+    }
+    if !(200..300).contains(&status) {
+        return Err(NodeError::Http { method: method.into(), status, excerpt: excerpt(body) });
+    }
+    let envelope = envelope.map_err(|e| NodeError::Decode {
+        method: method.into(),
+        detail: format!("not a JSON-RPC answer ({e}): {}", excerpt(body)),
+    })?;
+    match envelope.result {
+        None | Some(Value::Null) => Ok(None),
+        Some(result) => serde_json::from_value(result).map(Some).map_err(|e| NodeError::Decode {
+            method: method.into(),
+            detail: format!("{e}: {}", excerpt(body)),
+        }),
     }
 }

@@ -5,7 +5,7 @@ pub mod error;
 pub mod num;
 pub mod wire;
 
-pub use client::NodeClient;
+pub use client::{NodeClient, decode_answer};
 pub use error::NodeError;
 pub use wire::{
     CommitteeAttestation, L2Tips, NodeInfo, PublishedCheckpoint, SingleValidatorStats, ValidatorMissedStats,

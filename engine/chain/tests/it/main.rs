@@ -2,8 +2,10 @@
 
 mod abi_signatures;
 mod fake_l1;
+mod fuzz_corpus;
 mod l1_reader;
 mod node_client;
 mod node_wire;
+mod recorded;
 mod rpc_double;
 mod source;
