@@ -13,7 +13,7 @@ use sparta_actors::{Engine, EngineConfig, EngineContext, OutboxConfig};
 use sparta_bot::DiscordAction;
 use sparta_chain::node::NodeClient;
 use sparta_chain::source::ChainSource;
-use sparta_core::{Address, ChainTiming, Epoch, Slot, SlotClock, SystemSlotClock};
+use sparta_core::{Address, ChainTiming, Epoch, Slot, SlotClock, StatusCategory, SystemSlotClock};
 use sparta_store::{EmbeddedStore, Link, RoleState, Store};
 
 use crate::harness::RecordingSink;
@@ -212,12 +212,26 @@ async fn the_engine_agrees_with_a_real_aztec_node_and_the_l1_contracts() {
     })
     .await;
     let last_slot = (first_epoch + 2) * timing.epoch_duration_slots - 1;
-    let (sentinel, to) = until("the Sentinel and the engine past two committee epochs", deadline, || async {
-        let sentinel = node.validators_stats().await.ok()?;
-        let both = sentinel.last_processed_slot?.min(engine.status().await.ok()?.checkpoint?);
-        (both >= Slot(last_slot)).then_some((sentinel, both))
-    })
-    .await;
+    // A sequencer that stumbles early (a busy machine) leaves slots without a proposal, in which
+    // attesters have no duty: wait until every validator has had one too.
+    let (sentinel, to) =
+        until("two committee epochs with attestation duties for everyone", deadline, || async {
+            let sentinel = node.validators_stats().await.ok()?;
+            let both = sentinel.last_processed_slot?.min(engine.status().await.ok()?.checkpoint?);
+            let duties = net.validators.iter().all(|v| {
+                sentinel.stats.get(v).is_some_and(|s| {
+                    s.history.iter().any(|h| {
+                        h.slot <= both
+                            && matches!(
+                                h.status.category(),
+                                StatusCategory::AttestGood | StatusCategory::AttestMiss
+                            )
+                    })
+                })
+            });
+            (both >= Slot(last_slot) && duties).then_some((sentinel, both))
+        })
+        .await;
 
     // 1. Per-validator stats over the same slot range equal the node's, field by field: from the
     //    Sentinel's first slot to the last one both have processed.
