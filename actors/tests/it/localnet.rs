@@ -8,6 +8,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use alloy_primitives::hex;
 use serde_json::{Value, json};
 use sparta_actors::{Engine, EngineConfig, EngineContext, OutboxConfig};
 use sparta_bot::DiscordAction;
@@ -101,11 +102,12 @@ impl Rpc {
     ) -> Result<Vec<[u8; 32]>, String> {
         let mut data = format!("0x{selector}");
         for word in words {
-            data.push_str(&hex(word));
+            data.push_str(&hex::encode(word));
         }
         let result =
             self.call("eth_call", json!([{"to": format!("{to:#x}"), "data": data}, "latest"])).await?;
-        let bytes = unhex(result.as_str().ok_or("eth_call returned no data")?);
+        let bytes =
+            hex::decode(result.as_str().ok_or("eth_call returned no data")?).map_err(|e| e.to_string())?;
         Ok(bytes.chunks(32).map(|c| c.try_into().expect("whole words")).collect())
     }
 
@@ -137,15 +139,6 @@ fn address_word(address: Address) -> [u8; 32] {
     let mut w = [0u8; 32];
     w[12..].copy_from_slice(address.as_slice());
     w
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    let s = s.trim_start_matches("0x");
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
 }
 
 /// Polls `probe` every second until it returns Some; panics with `what` at `deadline`.
@@ -413,7 +406,11 @@ async fn a_real_slash_is_seen_within_a_slot(net: &Localnet, chain: &Chain, run: 
     l1.call("anvil_impersonateAccount", json!([slasher_hex])).await.unwrap();
     l1.call("anvil_setBalance", json!([slasher_hex, "0x56bc75e2d63100000"])).await.unwrap();
     // slash(address, uint256) with 1e18: small enough to leave the validator in the set.
-    let data = format!("0x02fb4d85{}{}", hex(&address_word(offline)), hex(&word(1_000_000_000_000_000_000)));
+    let data = format!(
+        "0x02fb4d85{}{}",
+        hex::encode(address_word(offline)),
+        hex::encode(word(1_000_000_000_000_000_000))
+    );
     let tx = l1
         .call(
             "eth_sendTransaction",

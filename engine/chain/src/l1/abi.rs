@@ -190,8 +190,6 @@ sol! {
         event RoundExecuted(uint256 indexed round, uint256 slashCount);
     }
 
-    /// The staking registry shared by rollup instances.
-    #[sol(rpc)]
     /// Multicall3 (at the same address on every chain): the sequencer bundles `propose` with its
     /// slash vote and governance signal through `aggregate3`.
     struct Call3 {
@@ -204,6 +202,8 @@ sol! {
         function aggregate3(Call3[] calls) external payable;
     }
 
+    /// The staking registry shared by rollup instances.
+    #[sol(rpc)]
     interface IGSE {
         function getAttestersFromIndicesAtTime(address _instance, uint256 _timestamp, uint256[] _indices)
             external view returns (address[] memory);
