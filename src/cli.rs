@@ -92,6 +92,10 @@ pub struct DevnetCommand {
     /// Print Discord actions as JSON lines.
     #[arg(long)]
     pub json: bool,
+    /// Script a node outage, AFTER+LASTING from the start (e.g. 30s+40s): the node answers 503 in
+    /// between, so the engine lags, alerts fire and the RPC-error panels show an incident.
+    #[arg(long, value_name = "AFTER+LASTING", value_parser = parse_outage)]
+    pub node_outage: Option<(Duration, Duration)>,
     /// Keep the store in DynamoDB at this endpoint (e.g. a local emulator) instead of the data directory.
     #[arg(long, value_name = "URL")]
     pub dynamodb_endpoint: Option<String>,
@@ -160,4 +164,10 @@ pub struct CheckArgs {
     /// Take the URLs from a config file instead.
     #[arg(long, short)]
     pub config: Option<PathBuf>,
+}
+
+fn parse_outage(text: &str) -> Result<(Duration, Duration), String> {
+    let (after, lasting) = text.split_once('+').ok_or("expected AFTER+LASTING, e.g. 30s+40s")?;
+    let parse = |d: &str| humantime::parse_duration(d.trim()).map_err(|e| format!("{d:?}: {e}"));
+    Ok((parse(after)?, parse(lasting)?))
 }

@@ -283,6 +283,22 @@ mod tests {
         for key in ["deployment", "interval_s", "endpoint_url"] {
             assert!(problems.iter().any(|p| p.contains(key)), "{key}: {problems:?}");
         }
+        let emf = parse(&format!(
+            "{base}[metrics.cloudwatch]\nenabled = true\ndeployment = \"t\"\nmode = \"emf\"\nnamespace = \"Sparta/Testnet\"\n"
+        ))
+        .unwrap();
+        assert!(emf.validate().is_empty(), "{:?}", emf.validate());
+        assert_eq!(emf.metrics.cloudwatch.mode, crate::cloudwatch::CloudWatchMode::Emf);
+        let limits = parse(&format!(
+            "{base}[metrics.cloudwatch]\nenabled = true\ndeployment = \"t\"\nnamespace = \"AWS/EC2\"\nmax_series = 0\nmax_attempts = 0\n"
+        ))
+        .unwrap();
+        let problems = limits.validate();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        for key in ["namespace", "max_series", "max_attempts"] {
+            assert!(problems.iter().any(|p| p.contains(key)), "{key}: {problems:?}");
+        }
+        assert!(parse(&format!("{base}[metrics.cloudwatch]\nmode = \"carrier-pigeon\"\n")).is_err());
     }
 
     #[test]

@@ -134,6 +134,14 @@ pub async fn main(args: DevnetCommand) -> anyhow::Result<()> {
     for (validator, profile) in devnet.network.scripted() {
         println!("  scripted validator {validator:#x}: {profile}");
     }
+    if let Some((after, lasting)) = args.node_outage {
+        devnet.node_outage.schedule(after, lasting);
+        println!(
+            "  scripted node outage: from {} for {}",
+            humantime::format_duration(after),
+            humantime::format_duration(lasting)
+        );
+    }
 
     let engine = EngineConfig {
         name: "devnet".into(),

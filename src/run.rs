@@ -64,7 +64,7 @@ enum Mode {
 pub async fn start(options: StartOptions) -> anyhow::Result<Running> {
     let telemetry = sparta_telemetry::install().context("cannot install the metrics recorder")?;
     let cloudwatch = match options.cloudwatch.enabled {
-        true => Some(options.cloudwatch.start(telemetry.clone()).await),
+        true => Some(options.cloudwatch.start(telemetry.clone()).await?),
         false => None,
     };
     // Served before the chain and the store are reached, so health checks answer during start-up;

@@ -18,6 +18,7 @@ use sparta_store::{AlertRecord, AlertSettings, AuditEntry, Decision, Link, Outbo
 use tracing::info;
 
 use crate::context::EngineContext;
+use crate::names::ChildKind;
 use crate::tracker::StatsUpdate;
 
 pub enum AlertMsg {
@@ -64,6 +65,7 @@ impl Actor for AlertPublisher {
         _myself: ActorRef<AlertMsg>,
         ctx: Arc<EngineContext>,
     ) -> Result<AlertState, ActorProcessingErr> {
+        ctx.mailboxes.reset(ChildKind::Alerts);
         let records =
             ctx.store.alerts().await?.into_iter().map(|r| ((r.subject.clone(), r.kind.clone()), r)).collect();
         let user_of = ctx.store.links().await?.into_iter().map(|l| (l.validator, l.operator)).collect();
@@ -83,7 +85,10 @@ impl Actor for AlertPublisher {
         state: &mut AlertState,
     ) -> Result<(), ActorProcessingErr> {
         match msg {
-            AlertMsg::Stats(update) => evaluate(state, &update).await?,
+            AlertMsg::Stats(update) => {
+                state.ctx.mailboxes.taken(ChildKind::Alerts);
+                evaluate(state, &update).await?
+            }
             AlertMsg::Slashed { event, reply } => {
                 let evidence = format!(
                     "Slashed({:#x}, {}) at L1 block {} (slot {})",

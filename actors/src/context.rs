@@ -8,10 +8,12 @@ use serde::{Deserialize, Serialize};
 use sparta_bot::DiscordSink;
 use sparta_chain::source::ChainSource;
 use sparta_core::policy::{AlertPolicy, RolePolicy};
+use sparta_core::scoreboard::ScoreboardConfig;
 use sparta_core::{InactivityRule, MonitorConfig, SlotClock};
 use sparta_store::{Fence, Store};
 use tokio::sync::Mutex;
 
+use crate::mailbox::Mailboxes;
 use crate::names::{ChildKind, Names};
 use crate::publisher::{OutboxConfig, PublisherMsg};
 
@@ -33,6 +35,8 @@ pub struct EngineConfig {
     pub alerts: AlertPolicy,
     /// The nodes' inactivity-slashing thresholds, for the risk shown to operators.
     pub inactivity: InactivityRule,
+    /// The bounded per-operator and worst-validator metric families.
+    pub scoreboard: ScoreboardConfig,
     /// How decided Discord actions are delivered and retried.
     pub outbox: OutboxConfig,
     /// Moderator channel for alerts about validators nobody has linked, and for slashes.
@@ -60,6 +64,7 @@ impl Default for EngineConfig {
             roles: RolePolicy::default(),
             alerts: AlertPolicy::default(),
             inactivity: InactivityRule::default(),
+            scoreboard: ScoreboardConfig::default(),
             outbox: OutboxConfig::default(),
             alerts_channel: "validator-alerts".into(),
             slashed_role: "slashed".into(),
@@ -98,6 +103,8 @@ pub struct EngineContext {
     /// Set when this engine runs as the elected leader: its store is fenced with this token and the
     /// outbox publisher checks the lease before every Discord send.
     pub leadership: Option<Fence>,
+    /// What waits in the data-path actors' mailboxes.
+    pub mailboxes: Mailboxes,
     /// The chain's tips as the watcher last read them (for `/chain-info`, without an RPC per question).
     tips: std::sync::Mutex<Option<ChainTips>>,
 }
@@ -147,7 +154,9 @@ impl EngineContext {
         // Epoch boundaries are the chain's, whatever the config file says.
         config.monitor.epoch_duration_slots = clock.timing().epoch_duration_slots;
         let names = Names::new(&config.name);
+        let mailboxes = Mailboxes::new(config.trackers);
         Arc::new(Self {
+            mailboxes,
             config,
             names,
             store,

@@ -21,6 +21,7 @@ mod alerts;
 mod backend;
 mod context;
 mod engine;
+mod mailbox;
 mod metrics;
 mod names;
 mod publisher;

@@ -18,11 +18,13 @@ use std::sync::Arc;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use serde::Serialize;
 use sparta_bot::DiscordAction;
+use sparta_core::scoreboard::{OperatorTally, operator_tallies};
 use sparta_core::{Address, Slot, ValidatorStats};
 use sparta_store::{AuditEntry, Decision, Link, OutboxEntry, RoleState};
 use tracing::{info, warn};
 
 use crate::context::EngineContext;
+use crate::names::ChildKind;
 use crate::tracker::StatsUpdate;
 
 /// Facts about a validator that decide roles beyond its stats.
@@ -42,6 +44,12 @@ pub enum RoleMsg {
     DryRun(RpcReplyPort<Vec<RoleChange>>),
     /// Roles members hold now.
     Held(RpcReplyPort<Vec<RoleState>>),
+    /// Every operator's totals over its linked validators, and who operates each of `of` (for the
+    /// per-operator and worst-validator metrics).
+    Operators {
+        of: Vec<Address>,
+        reply: RpcReplyPort<OperatorView>,
+    },
     /// A validator was linked (the link is stored): judge its operator now.
     Linked {
         link: Link,
@@ -55,6 +63,14 @@ pub struct RoleChange {
     pub role: String,
     pub grant: bool,
     pub reason: String,
+}
+
+/// What [`RoleMsg::Operators`] answers.
+#[derive(Clone, Debug, Default)]
+pub struct OperatorView {
+    pub tallies: Vec<OperatorTally>,
+    /// The operator of each asked validator, in the order asked (`None`: not linked).
+    pub operator_of: Vec<Option<String>>,
 }
 
 pub struct RoleAssigner;
@@ -88,6 +104,7 @@ impl Actor for RoleAssigner {
         _myself: ActorRef<RoleMsg>,
         ctx: Arc<EngineContext>,
     ) -> Result<RoleAssignerState, ActorProcessingErr> {
+        ctx.mailboxes.reset(ChildKind::Roles);
         let mut state = RoleAssignerState {
             stats: HashMap::new(),
             flags: HashMap::new(),
@@ -139,6 +156,7 @@ impl Actor for RoleAssigner {
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             RoleMsg::Stats(update) => {
+                state.ctx.mailboxes.taken(ChildKind::Roles);
                 state.as_of = state.as_of.max(update.as_of);
                 let mut users = BTreeSet::new();
                 for stats in &update.stats {
@@ -187,6 +205,14 @@ impl Actor for RoleAssigner {
             RoleMsg::DryRun(reply) => {
                 let users: Vec<String> = state.links.keys().cloned().collect();
                 let _ = reply.send(users.iter().flat_map(|u| plan(state, u)).collect());
+            }
+            RoleMsg::Operators { of, reply } => {
+                let slashed =
+                    |v: &Address| state.flags.get(v).is_some_and(|flags| flags.contains(FLAG_SLASHED));
+                let _ = reply.send(OperatorView {
+                    tallies: operator_tallies(&state.links, |v| state.stats.get(v), slashed),
+                    operator_of: of.iter().map(|v| state.user_of.get(v).cloned()).collect(),
+                });
             }
             RoleMsg::Held(reply) => {
                 let held = state

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use serde::Serialize;
 use sparta_core::monitor::NetworkSummary;
+use sparta_core::scoreboard::{Ranked, worst_attesters};
 use std::collections::BTreeSet;
 
 use sparta_core::{Address, Epoch, EpochPerformance, Slot, SlotFacts, ValidatorMonitor, ValidatorStats};
@@ -49,6 +50,8 @@ pub struct ShardSummary {
     /// Seats of the last processed slot's committee.
     pub committee_size: Option<u32>,
     pub network: NetworkSummary,
+    /// This shard's worst attesters (the metrics publisher merges the shards' lists).
+    pub worst: Vec<Ranked>,
 }
 
 /// Stats that changed in one batch, as of its last slot.
@@ -91,6 +94,7 @@ impl Actor for ValidatorTracker {
         _myself: ActorRef<TrackerMsg>,
         args: TrackerArgs,
     ) -> Result<TrackerState, ActorProcessingErr> {
+        args.ctx.mailboxes.reset(ChildKind::Tracker(args.shard));
         let mut state = TrackerState {
             monitor: ValidatorMonitor::new(args.ctx.config.monitor.clone()),
             ctx: args.ctx,
@@ -129,6 +133,7 @@ impl Actor for ValidatorTracker {
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             TrackerMsg::Slots(batch) => {
+                state.ctx.mailboxes.taken(ChildKind::Tracker(state.shard));
                 let expected = state.monitor.last_processed_slot().map(Slot::next);
                 let gap = matches!((expected, batch.first()), (Some(e), Some(f)) if f.slot > e);
                 let changed = if gap {
@@ -156,7 +161,11 @@ impl Actor for ValidatorTracker {
                 let _ = reply.send(state.monitor.stats_between(&validator, from, to));
             }
             TrackerMsg::Summary(reply) => {
+                let board = &state.ctx.config.scoreboard;
+                let stats: Vec<ValidatorStats> =
+                    state.monitor.validators().filter_map(|a| state.monitor.stats(a)).collect();
                 let _ = reply.send(ShardSummary {
+                    worst: worst_attesters(&stats, board.worst_k, board.min_sample),
                     validators: state.monitor.len(),
                     last_processed_slot: state.monitor.last_processed_slot(),
                     committee_size: state
@@ -248,11 +257,15 @@ fn hand_on(state: &TrackerState, validators: &[Address]) {
     let update = Arc::new(StatsUpdate { as_of, stats });
     let names = &state.ctx.names;
     // Missing peers ask for everything when they start, so a failed send loses nothing.
-    if let Some(roles) = names.lookup::<RoleMsg>(ChildKind::Roles) {
-        let _ = roles.send_message(RoleMsg::Stats(update.clone()));
+    if let Some(roles) = names.lookup::<RoleMsg>(ChildKind::Roles)
+        && roles.send_message(RoleMsg::Stats(update.clone())).is_ok()
+    {
+        state.ctx.mailboxes.sent(ChildKind::Roles);
     }
-    if let Some(alerts) = names.lookup::<AlertMsg>(ChildKind::Alerts) {
-        let _ = alerts.send_message(AlertMsg::Stats(update));
+    if let Some(alerts) = names.lookup::<AlertMsg>(ChildKind::Alerts)
+        && alerts.send_message(AlertMsg::Stats(update)).is_ok()
+    {
+        state.ctx.mailboxes.sent(ChildKind::Alerts);
     }
 }
 

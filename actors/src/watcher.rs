@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ractor::{Actor, ActorProcessingErr, ActorRef};
-use sparta_core::{ChainEvent, Slot, SlotFacts};
+use sparta_core::{ChainEvent, Epoch, Slot, SlotFacts};
 use tracing::{debug, info, warn};
 
 use crate::context::EngineContext;
@@ -33,6 +33,8 @@ pub struct WatcherState {
     next_slot: Option<Slot>,
     failures: u32,
     pending_tip: TipAge,
+    /// The epoch whose validator count was last published.
+    validators_counted: Option<Epoch>,
 }
 
 /// When the pending checkpoint last advanced, for the "chain stalled" signal. Before the first advance
@@ -70,7 +72,13 @@ impl Actor for ChainWatcher {
         metrics::counter!(catalog::ENGINE_POLL_ERRORS_TOTAL).increment(0);
         metrics::counter!(catalog::ENGINE_SLOTS_PROCESSED_TOTAL).increment(0);
         myself.send_message(WatcherMsg::Tick)?;
-        Ok(WatcherState { ctx, next_slot, failures: 0, pending_tip: TipAge::default() })
+        Ok(WatcherState {
+            ctx,
+            next_slot,
+            failures: 0,
+            pending_tip: TipAge::default(),
+            validators_counted: None,
+        })
     }
 
     async fn handle(
@@ -144,6 +152,19 @@ async fn poll(state: &mut WatcherState) -> Result<Progress, ActorProcessingErr> 
         }
         Err(error) => debug!(%error, "no chain tips this round"),
     }
+    // The validator set changes at most once an epoch: one count per epoch is enough.
+    let epoch = ctx.clock.current_epoch();
+    if state.validators_counted != Some(epoch) {
+        match source.validators_by_status().await {
+            Ok(counts) => {
+                for (status, count) in counts {
+                    metrics::gauge!(catalog::NETWORK_VALIDATORS, "status" => status).set(count as f64);
+                }
+                state.validators_counted = Some(epoch);
+            }
+            Err(error) => debug!(%error, "no validator count this round"),
+        }
+    }
     if next > safe {
         // No slot to settle yet, but L1 logs need no settling: a slash is seen within a poll, not a slot.
         let events = read_l1_events(&ctx, &mut source).await?;
@@ -195,11 +216,10 @@ fn fan_out(ctx: &EngineContext, batch: Arc<Vec<SlotFacts>>) {
     for shard in 0..ctx.config.trackers.max(1) {
         match ctx.names.lookup::<TrackerMsg>(ChildKind::Tracker(shard)) {
             // A tracker that misses this batch (restarting right now) reads it from the store.
-            Some(tracker) => {
-                if tracker.send_message(TrackerMsg::Slots(batch.clone())).is_err() {
-                    debug!(shard, "tracker is restarting; it will catch up from the store");
-                }
-            }
+            Some(tracker) => match tracker.send_message(TrackerMsg::Slots(batch.clone())) {
+                Ok(()) => ctx.mailboxes.sent(ChildKind::Tracker(shard)),
+                Err(_) => debug!(shard, "tracker is restarting; it will catch up from the store"),
+            },
             None => debug!(shard, "tracker is restarting; it will catch up from the store"),
         }
     }

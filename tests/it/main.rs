@@ -1,6 +1,7 @@
 //! The `sparta` binary as a user runs it: devnet, devnet serve, check, config check.
 
 mod cli;
+mod cloudwatch;
 mod crash;
 mod deploy;
 mod deployed;
@@ -12,4 +13,5 @@ mod prometheus;
 #[allow(dead_code)]
 #[path = "../../bot/tests/it/schema.rs"]
 mod schema;
+mod throttle;
 mod tools;

@@ -281,6 +281,16 @@ impl ChainSource {
         Ok(())
     }
 
+    /// Validators by attester status: `validating` is the rollup's active attester count; the others
+    /// count the attesters this source has seen leave that state (exiting, zombie).
+    pub async fn validators_by_status(&self) -> Result<Vec<(&'static str, u64)>, SourceError> {
+        let mut counts = vec![("validating", self.l1.active_attester_count().await?)];
+        for (name, status) in [("exiting", AttesterStatus::Exiting), ("zombie", AttesterStatus::Zombie)] {
+            counts.push((name, self.statuses.values().filter(|s| **s == status).count() as u64));
+        }
+        Ok(counts)
+    }
+
     /// A Sentinel snapshot that has processed `slot` if the node has; fetched again only when the
     /// cached one is older.
     async fn sentinel_covering(&mut self, slot: Slot) -> Result<&ValidatorsStats, SourceError> {

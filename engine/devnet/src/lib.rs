@@ -26,4 +26,4 @@ pub use addresses::L1Addresses;
 pub use config::{ConfigError, DevnetConfig, ProtocolVersion};
 pub use network::{L1Event, Network, SlotRecord, Validator};
 pub use profile::{Profile, SCRIPTED};
-pub use server::{Devnet, DevnetError, ListenAddrs, RunningDevnet};
+pub use server::{Devnet, DevnetError, ListenAddrs, Outage, RunningDevnet};

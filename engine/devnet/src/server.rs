@@ -2,13 +2,14 @@
 //! loopback port.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use alloy_primitives::Address;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use sparta_core::SlotClock;
@@ -65,14 +66,17 @@ impl Devnet {
         addrs: ListenAddrs,
     ) -> Result<RunningDevnet, DevnetError> {
         let network = Arc::new(Network::new(config, clock)?);
-        let node = Server::bind(addrs.node, Arc::new(NodeRpc::new(network.clone()))).await?;
-        let l1 = Server::bind(addrs.l1, Arc::new(L1Rpc::new(network.clone()))).await?;
+        let node_outage = Arc::new(Outage::default());
+        let node_rpc = Arc::new(NodeRpc::new(network.clone()));
+        let node = Server::bind(addrs.node, node_rpc, Some(node_outage.clone())).await?;
+        let l1 = Server::bind(addrs.l1, Arc::new(L1Rpc::new(network.clone())), None).await?;
         tracing::info!(node = %node.addr, l1 = %l1.addr, "devnet serving");
         Ok(RunningDevnet {
             node_url: format!("http://{}", node.addr),
             l1_url: format!("http://{}", l1.addr),
             registry_address: network.addresses().registry_address,
             network,
+            node_outage,
             servers: vec![node, l1],
         })
     }
@@ -89,7 +93,27 @@ pub struct RunningDevnet {
     /// The one L1 address a client needs: the Registry resolves the rest.
     pub registry_address: Address,
     pub network: Arc<Network>,
+    /// Scripts a node outage (an incident for dashboards and alert rules to show).
+    pub node_outage: Arc<Outage>,
     servers: Vec<Server>,
+}
+
+/// A scripted outage: while it lasts, the server answers every request `503 Service Unavailable`,
+/// as a node behind a load balancer does while it restarts.
+#[derive(Debug, Default)]
+pub struct Outage(Mutex<Option<(Instant, Instant)>>);
+
+impl Outage {
+    /// The outage starts `after` from now and lasts `lasting`.
+    pub fn schedule(&self, after: Duration, lasting: Duration) {
+        let from = Instant::now() + after;
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some((from, from + lasting));
+    }
+
+    fn active(&self) -> bool {
+        let window = *self.0.lock().unwrap_or_else(|p| p.into_inner());
+        window.is_some_and(|(from, until)| (from..until).contains(&Instant::now()))
+    }
 }
 
 impl RunningDevnet {
@@ -109,10 +133,14 @@ struct Server {
 }
 
 impl Server {
-    async fn bind(addr: SocketAddr, handler: Arc<dyn RpcHandler>) -> Result<Self, DevnetError> {
+    async fn bind(
+        addr: SocketAddr,
+        handler: Arc<dyn RpcHandler>,
+        outage: Option<Arc<Outage>>,
+    ) -> Result<Self, DevnetError> {
         let listener = TcpListener::bind(addr).await.map_err(|source| DevnetError::Bind { addr, source })?;
         let addr = listener.local_addr().map_err(|source| DevnetError::Bind { addr, source })?;
-        let app = Router::new().route("/", post(rpc)).with_state(handler);
+        let app = Router::new().route("/", post(rpc)).with_state(Served { handler, outage });
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async {
@@ -143,8 +171,17 @@ impl Drop for Server {
     }
 }
 
+#[derive(Clone)]
+struct Served {
+    handler: Arc<dyn RpcHandler>,
+    outage: Option<Arc<Outage>>,
+}
+
 /// The handlers are synchronous and quick (the simulation is in memory), so they run inline.
-async fn rpc(State(handler): State<Arc<dyn RpcHandler>>, body: Bytes) -> Response {
+async fn rpc(State(Served { handler, outage }): State<Served>, body: Bytes) -> Response {
+    if outage.is_some_and(|o| o.active()) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "scripted outage").into_response();
+    }
     let answer = handle_body(handler.as_ref(), &body);
     let mut response =
         ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], answer.to_string())

@@ -56,8 +56,19 @@ pub struct MetricDef {
 }
 
 /// The components a name may start with (after `sparta_`).
-pub const COMPONENTS: &[&str] =
-    &["network", "engine", "chain", "actor", "store", "roles", "alerts", "discord", "validators"];
+pub const COMPONENTS: &[&str] = &[
+    "network",
+    "engine",
+    "chain",
+    "actor",
+    "store",
+    "roles",
+    "alerts",
+    "discord",
+    "validators",
+    "operator",
+    "telemetry",
+];
 
 const fn def(
     name: &'static str,
@@ -103,6 +114,15 @@ pub const DISCORD_OUTBOX_BACKLOG: &str = "sparta_discord_outbox_backlog";
 pub const DISCORD_OUTBOX_SETTLED_TOTAL: &str = "sparta_discord_outbox_settled_total";
 pub const DISCORD_RATE_LIMITED_TOTAL: &str = "sparta_discord_rate_limited_total";
 pub const VALIDATORS_TRACKED: &str = "sparta_validators_tracked";
+pub const VALIDATORS_WORST_ATTESTATION_MISS_RATIO: &str = "sparta_validators_worst_attestation_miss_ratio";
+pub const VALIDATORS_WORST_ATTESTATION_MISSES: &str = "sparta_validators_worst_attestation_misses";
+pub const OPERATOR_VALIDATORS: &str = "sparta_operator_validators";
+pub const OPERATOR_SLASHED_VALIDATORS: &str = "sparta_operator_slashed_validators";
+pub const OPERATOR_ATTESTATION_MISS_RATIO: &str = "sparta_operator_attestation_miss_ratio";
+pub const OPERATOR_PROPOSAL_MISS_RATIO: &str = "sparta_operator_proposal_miss_ratio";
+pub const STORE_RETRIES_TOTAL: &str = "sparta_store_retries_total";
+pub const TELEMETRY_SERIES_DROPPED_TOTAL: &str = "sparta_telemetry_series_dropped_total";
+pub const TELEMETRY_CLOUDWATCH_PUTS_TOTAL: &str = "sparta_telemetry_cloudwatch_puts_total";
 
 pub static CATALOG: &[MetricDef] = &[
     // network: what the chain looks like
@@ -191,6 +211,13 @@ pub static CATALOG: &[MetricDef] = &[
     def(ACTOR_RESTARTS_TOTAL, Counter, Number, "Actor restarts by the supervisor.", &["actor"]),
     def(ACTOR_MAILBOX_DEPTH, Gauge, Number, "Messages waiting in an actor's mailbox.", &["actor"]),
     def(STORE_OPERATION_DURATION_SECONDS, Histogram, Seconds, "Duration of store operations.", &["op"]),
+    def(
+        STORE_RETRIES_TOTAL,
+        Counter,
+        Number,
+        "Store requests sent again, by operation and reason (sdk: the SDK retried a throttled, failed or timed-out call; unprocessed: items DynamoDB handed back).",
+        &["op", "reason"],
+    ),
     // decisions
     def(
         ROLES_CHANGES_TOTAL,
@@ -222,11 +249,97 @@ pub static CATALOG: &[MetricDef] = &[
         "Discord REST requests that had to wait for a rate limit (after a 429 or pre-emptively), by scope (route, global).",
         &["scope"],
     ),
-    // validators
+    // validators: aggregates, and the K worst (a snapshot family: bounded, replaced every slot)
     def(VALIDATORS_TRACKED, Gauge, Number, "Validators the engine keeps stats for.", &[]),
+    def(
+        VALIDATORS_WORST_ATTESTATION_MISS_RATIO,
+        Gauge,
+        Ratio,
+        "Attestation miss ratio of the K validators that miss most (with enough sample), over the stats window.",
+        &["validator", "operator"],
+    ),
+    def(
+        VALIDATORS_WORST_ATTESTATION_MISSES,
+        Gauge,
+        Number,
+        "Attestations missed over the stats window by the same K validators.",
+        &["validator", "operator"],
+    ),
+    // operators: one series each per registered operator (a snapshot family, capped)
+    def(OPERATOR_VALIDATORS, Gauge, Number, "Validators linked to the operator.", &["operator"]),
+    def(
+        OPERATOR_SLASHED_VALIDATORS,
+        Gauge,
+        Number,
+        "Of the operator's validators, those seen slashed.",
+        &["operator"],
+    ),
+    def(
+        OPERATOR_ATTESTATION_MISS_RATIO,
+        Gauge,
+        Ratio,
+        "Share of the operator's accountable attestations missed over the stats window (0..1).",
+        &["operator"],
+    ),
+    def(
+        OPERATOR_PROPOSAL_MISS_RATIO,
+        Gauge,
+        Ratio,
+        "Share of the operator's proposer duties missed over the stats window (0..1).",
+        &["operator"],
+    ),
+    // the exporters themselves
+    def(
+        TELEMETRY_SERIES_DROPPED_TOTAL,
+        Counter,
+        Number,
+        "Series left out to keep a family or a CloudWatch put under its cap, by family.",
+        &["family"],
+    ),
+    def(
+        TELEMETRY_CLOUDWATCH_PUTS_TOTAL,
+        Counter,
+        Number,
+        "PutMetricData requests (or EMF blocks), by outcome (ok, failed).",
+        &["outcome"],
+    ),
 ];
 
-/// The CloudWatch namespace sparta's custom metrics go to; the alarms in `terraform/` watch it.
+/// The families rendered from snapshots ([`crate::families`]) rather than through the facade: their
+/// series come and go with validators and operators, and a snapshot drops the ones that left.
+pub const SNAPSHOT_FAMILIES: &[&str] = &[
+    VALIDATORS_WORST_ATTESTATION_MISS_RATIO,
+    VALIDATORS_WORST_ATTESTATION_MISSES,
+    OPERATOR_VALIDATORS,
+    OPERATOR_SLASHED_VALIDATORS,
+    OPERATOR_ATTESTATION_MISS_RATIO,
+    OPERATOR_PROPOSAL_MISS_RATIO,
+];
+
+/// The exposition's series budget, independent of the validator count: the facade's series (histogram
+/// buckets per RPC method and store operation, per-actor and per-kind counters) stay under
+/// [`SERIES_BUDGET_FIXED`]; each operator given series adds at most [`SERIES_PER_OPERATOR`], each of
+/// the K worst validators [`SERIES_PER_WORST_VALIDATOR`].
+pub const SERIES_BUDGET_FIXED: usize = 1_000;
+pub const SERIES_PER_OPERATOR: usize = 4;
+pub const SERIES_PER_WORST_VALIDATOR: usize = 2;
+
+/// The most series an exposition may hold with `operators` operators given series (at most
+/// `max_operators` of the scoreboard config) and the `worst_k` worst validators named.
+pub fn series_budget(operators: usize, worst_k: usize) -> usize {
+    SERIES_BUDGET_FIXED + SERIES_PER_OPERATOR * operators + SERIES_PER_WORST_VALIDATOR * worst_k
+}
+
+/// Counters whose label values form a closed set: registered at zero on install, so a query or a
+/// rule over them has a series to work with before the first event (an absent series is not a 0).
+pub const CLOSED_COUNTERS: &[(&str, &str, &[&str])] = &[
+    (DISCORD_RATE_LIMITED_TOTAL, "scope", &["route", "global"]),
+    (DISCORD_OUTBOX_SETTLED_TOTAL, "outcome", &["delivered", "retry", "rejected"]),
+    (TELEMETRY_CLOUDWATCH_PUTS_TOTAL, "outcome", &["ok", "failed"]),
+    (TELEMETRY_SERIES_DROPPED_TOTAL, "family", &["operator", "cloudwatch"]),
+];
+
+/// The default CloudWatch namespace (`metrics.cloudwatch.namespace`); terraform's alarms default to it.
 pub const CLOUDWATCH_NAMESPACE: &str = "Sparta";
 
 /// The one dimension every CloudWatch datum carries: the deployment's name, so two networks (or two
@@ -249,7 +362,17 @@ pub const CLOUDWATCH_METRICS: &[&str] = &[
     ENGINE_LEADER,
     DISCORD_OUTBOX_BACKLOG,
     DISCORD_RATE_LIMITED_TOTAL,
+    OPERATOR_ATTESTATION_MISS_RATIO,
 ];
+
+/// Labels kept as CloudWatch dimensions (beside `Deployment`), by metric; every other label is summed
+/// away. Each kept label multiplies series, so the publisher caps their count (`max_series`).
+pub const CLOUDWATCH_DIMENSIONS: &[(&str, &[&str])] = &[(OPERATOR_ATTESTATION_MISS_RATIO, &["operator"])];
+
+/// The labels `name` keeps as CloudWatch dimensions.
+pub fn cloudwatch_dimensions(name: &str) -> &'static [&'static str] {
+    CLOUDWATCH_DIMENSIONS.iter().find(|(n, _)| *n == name).map_or(&[], |(_, labels)| labels)
+}
 
 /// The catalog entry named `name`.
 pub fn find(name: &str) -> Option<&'static MetricDef> {

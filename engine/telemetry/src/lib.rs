@@ -13,6 +13,7 @@
 
 pub mod catalog;
 pub mod cloudwatch;
+pub mod families;
 mod readiness;
 mod server;
 
@@ -51,9 +52,12 @@ impl std::fmt::Debug for Telemetry {
 }
 
 impl Telemetry {
-    /// The current exposition text (Prometheus text format 0.0.4).
+    /// The current exposition text (Prometheus text format 0.0.4): the facade's metrics, then the
+    /// snapshot families.
     pub fn render(&self) -> String {
-        self.handle.render()
+        let mut text = self.handle.render();
+        families::render_into(&mut text);
+        text
     }
 
     /// Drains histogram samples into their buckets; [`serve`] runs it periodically.
@@ -83,9 +87,22 @@ pub fn install() -> Result<Telemetry, TelemetryError> {
         .install_recorder()
         .map_err(|e| TelemetryError::Install(e.to_string()))?;
     describe_catalog();
+    register_closed_counters();
     let telemetry = Telemetry { handle };
     *installed = Some(telemetry.clone());
     Ok(telemetry)
+}
+
+/// Every label-free counter, and every closed-set one, starts at zero.
+fn register_closed_counters() {
+    for def in CATALOG.iter().filter(|d| d.kind == MetricKind::Counter && d.labels.is_empty()) {
+        metrics::counter!(def.name).increment(0);
+    }
+    for (name, label, values) in catalog::CLOSED_COUNTERS {
+        for value in values.iter() {
+            metrics::counter!(*name, *label => *value).increment(0);
+        }
+    }
 }
 
 fn describe_catalog() {

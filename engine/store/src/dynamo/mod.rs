@@ -1,6 +1,7 @@
 //! The DynamoDB backend: the same [`Store`](crate::Store) contract as the embedded file, for deployments
 //! that run without local disk. Table design and the reasons for it are in `docs/store.md`.
 
+mod attempts;
 mod backend;
 mod calls;
 mod errors;
@@ -61,6 +62,8 @@ impl DynamoStore {
     pub const DEFAULT_RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
 
     pub fn new(client: Client, table_prefix: &str) -> Self {
+        let client =
+            Client::from_conf(client.config().to_builder().interceptor(attempts::CountRetries).build());
         Self {
             client,
             tables: Arc::new(TableNames::new(table_prefix)),

@@ -67,6 +67,8 @@ where
             if attempt >= backoff.max_attempts {
                 return Err(BatchFailure::Exhausted { unprocessed: pending.len(), attempts: attempt });
             }
+            metrics::counter!(super::attempts::RETRIES_METRIC, "op" => "BatchWriteItem", "reason" => "unprocessed")
+                .increment(pending.len() as u64);
             tokio::time::sleep(backoff.delay(attempt - 1)).await;
             attempt += 1;
         }

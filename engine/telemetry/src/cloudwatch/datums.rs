@@ -1,8 +1,8 @@
 //! From the Prometheus text rendering to CloudWatch data points: gauges as they stand, counters as the
-//! increase since the last publish (so an alarm's `Sum` over a period counts events in it), labelled
-//! series summed (CloudWatch gets health signals; the detail stays in Prometheus).
+//! increase since the last publish (so an alarm's `Sum` over a period counts events in it), labels
+//! summed away unless the catalog keeps them as dimensions, and at most `max_series` series.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::catalog::{self, CLOUDWATCH_METRICS, MetricKind, MetricUnit};
 
@@ -10,48 +10,104 @@ use crate::catalog::{self, CLOUDWATCH_METRICS, MetricKind, MetricUnit};
 #[derive(Clone, Debug, PartialEq)]
 pub struct Datum {
     pub name: &'static str,
+    /// Dimensions beside `Deployment`: (dimension name, value), in the catalog's label order.
+    pub dimensions: Vec<(String, String)>,
     pub value: f64,
     pub unit: MetricUnit,
 }
 
+/// A series: its metric and its kept label values.
+type SeriesKey = (&'static str, Vec<(String, String)>);
+
 /// Counter totals at the last successful publish. A process starts from zero, like its counters.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct CounterMemory(HashMap<&'static str, f64>);
+pub struct CounterMemory(HashMap<SeriesKey, f64>);
 
-/// The data points for `text` (a Prometheus rendering) and the memory to keep once they are published.
-/// Metrics never emitted are absent: CloudWatch then sees missing data, which alarms treat explicitly.
-pub fn datums(text: &str, memory: &CounterMemory) -> (Vec<Datum>, CounterMemory) {
-    let mut totals: HashMap<&'static str, f64> = HashMap::new();
+/// What one round yields: the points, the memory to keep once they are published, and how many
+/// series the cap left out.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Round {
+    pub points: Vec<Datum>,
+    pub memory: CounterMemory,
+    pub dropped: usize,
+}
+
+/// The data points for `text` (a Prometheus rendering). Metrics never emitted are absent: CloudWatch
+/// then sees missing data, which alarms treat explicitly. The health metrics (no kept dimension) always
+/// go; of the dimensioned series, the highest values (the worst operators) fill what `max_series` leaves.
+pub fn datums(text: &str, memory: &CounterMemory, max_series: usize) -> Round {
+    let mut totals: BTreeMap<SeriesKey, f64> = BTreeMap::new();
     for line in text.lines().filter(|l| !l.starts_with('#')) {
         let Some((series, value)) = line.rsplit_once(' ') else { continue };
-        let name = series.split('{').next().unwrap_or(series);
+        let (name, labels) = match series.split_once('{') {
+            Some((name, labels)) => (name, labels.trim_end_matches('}')),
+            None => (series, ""),
+        };
         let Some(published) = CLOUDWATCH_METRICS.iter().find(|m| **m == name) else { continue };
         let Ok(value) = value.parse::<f64>() else { continue };
-        if value.is_finite() {
-            *totals.entry(published).or_default() += value;
+        // CloudWatch refuses an empty dimension value: a series without the kept label is left out.
+        if let (true, Some(kept)) = (value.is_finite(), kept_dimensions(published, labels)) {
+            *totals.entry((published, kept)).or_default() += value;
         }
     }
     // A standby's engine gauges are frozen at the end of its last term: it reports only that it
     // stands by, so the alarms' statistics across instances see the leader's values alone.
-    if totals.get(catalog::ENGINE_LEADER) == Some(&0.0) {
-        totals.retain(|name, _| *name == catalog::ENGINE_LEADER);
+    let standby = totals.get(&(catalog::ENGINE_LEADER, Vec::new())) == Some(&0.0);
+    if standby {
+        totals.retain(|(name, _), _| *name == catalog::ENGINE_LEADER);
     }
     let mut next = memory.clone();
-    let mut out = Vec::with_capacity(totals.len());
-    for name in CLOUDWATCH_METRICS {
-        let (Some(&total), Some(def)) = (totals.get(name), catalog::find(name)) else { continue };
+    let mut plain = Vec::new();
+    let mut dimensioned = Vec::new();
+    for ((name, dimensions), total) in totals {
+        let Some(def) = catalog::find(name) else { continue };
+        let key = (name, dimensions);
         let value = match def.kind {
             MetricKind::Counter => {
-                let before = memory.0.get(name).copied().unwrap_or(0.0);
-                next.0.insert(name, total);
+                let before = memory.0.get(&key).copied().unwrap_or(0.0);
+                next.0.insert(key.clone(), total);
                 // A total below the last one means the counter restarted: all of it is new.
                 if total >= before { total - before } else { total }
             }
             _ => total,
         };
-        out.push(Datum { name, value, unit: def.unit });
+        let datum = Datum { name, dimensions: key.1, value, unit: def.unit };
+        if datum.dimensions.is_empty() { plain.push(datum) } else { dimensioned.push(datum) }
     }
-    (out, next)
+    plain.sort_by_key(|d| CLOUDWATCH_METRICS.iter().position(|m| *m == d.name));
+    dimensioned.sort_by(|a, b| b.value.total_cmp(&a.value).then_with(|| a.dimensions.cmp(&b.dimensions)));
+    let room = max_series.saturating_sub(plain.len());
+    let dropped = dimensioned.len().saturating_sub(room);
+    dimensioned.truncate(room);
+    plain.extend(dimensioned);
+    Round { points: plain, memory: next, dropped }
+}
+
+/// The label values of `labels` (the inside of `{…}`) that `name` keeps, as CloudWatch dimensions.
+/// `None` when one of them is missing or empty.
+fn kept_dimensions(name: &str, labels: &str) -> Option<Vec<(String, String)>> {
+    let mut found: Vec<(String, String)> = Vec::new();
+    for label in catalog::cloudwatch_dimensions(name) {
+        let prefix = format!("{label}=\"");
+        let value = labels
+            .split("\",")
+            .find_map(|pair| pair.strip_prefix(&prefix))
+            .map(|v| v.trim_end_matches('"').to_owned())
+            .filter(|v| !v.is_empty())?;
+        found.push((dimension_name(label), value));
+    }
+    Some(found)
+}
+
+/// A label as a CloudWatch dimension name: `operator` → `Operator`, `source_kind` → `SourceKind`.
+pub fn dimension_name(label: &str) -> String {
+    label
+        .split('_')
+        .map(|part| {
+            let mut chars = part.chars();
+            chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -59,13 +115,15 @@ mod tests {
     use super::*;
     use crate::catalog::*;
 
-    fn render(lines: &[String]) -> String {
-        lines.join("\n")
+    const ALL: usize = 1_000;
+
+    fn value(d: &[Datum], name: &str) -> Option<f64> {
+        d.iter().find(|x| x.name == name && x.dimensions.is_empty()).map(|x| x.value)
     }
 
     #[test]
     fn gauges_as_they_stand_counters_as_increases_labels_summed_others_ignored() {
-        let text = render(&[
+        let text = [
             format!("# HELP {ENGINE_LAG_SLOTS} lag"),
             format!("# TYPE {ENGINE_LAG_SLOTS} gauge"),
             format!("{ENGINE_LAG_SLOTS} 3"),
@@ -74,46 +132,92 @@ mod tests {
             format!("{DISCORD_RATE_LIMITED_TOTAL}{{scope=\"route\"}} 1"),
             format!("{VALIDATORS_TRACKED} 200"),
             format!("{ENGINE_DATA_AGE_SECONDS} NaN"),
-        ]);
-        let (first, memory) = datums(&text, &CounterMemory::default());
-        let value = |d: &[Datum], name| d.iter().find(|x| x.name == name).map(|x| x.value);
-        assert_eq!(value(&first, ENGINE_LAG_SLOTS), Some(3.0));
-        assert_eq!(value(&first, NETWORK_SLASHES_TOTAL), Some(2.0), "everything since start is new");
-        assert_eq!(value(&first, DISCORD_RATE_LIMITED_TOTAL), Some(5.0), "labels are summed");
-        assert_eq!(value(&first, VALIDATORS_TRACKED), None, "not published to CloudWatch");
-        assert_eq!(value(&first, ENGINE_DATA_AGE_SECONDS), None, "not a number, not sent");
-        assert_eq!(value(&first, ENGINE_LEADER), None, "never emitted: missing, not zero");
+        ]
+        .join("\n");
+        let first = datums(&text, &CounterMemory::default(), ALL);
+        assert_eq!(value(&first.points, ENGINE_LAG_SLOTS), Some(3.0));
+        assert_eq!(value(&first.points, NETWORK_SLASHES_TOTAL), Some(2.0), "everything since start is new");
+        assert_eq!(value(&first.points, DISCORD_RATE_LIMITED_TOTAL), Some(5.0), "labels are summed");
+        assert_eq!(value(&first.points, VALIDATORS_TRACKED), None, "not published to CloudWatch");
+        assert_eq!(value(&first.points, ENGINE_DATA_AGE_SECONDS), None, "not a number, not sent");
+        assert_eq!(value(&first.points, ENGINE_LEADER), None, "never emitted: missing, not zero");
 
         let later =
             text.replace(&format!("{NETWORK_SLASHES_TOTAL} 2"), &format!("{NETWORK_SLASHES_TOTAL} 3"));
-        let (second, memory) = datums(&later, &memory);
-        assert_eq!(value(&second, NETWORK_SLASHES_TOTAL), Some(1.0), "only the increase");
-        assert_eq!(value(&second, DISCORD_RATE_LIMITED_TOTAL), Some(0.0));
-        let (third, _) = datums(&later, &memory);
-        assert_eq!(value(&third, NETWORK_SLASHES_TOTAL), Some(0.0));
-        assert_eq!(third.iter().find(|d| d.name == ENGINE_LAG_SLOTS).unwrap().unit, MetricUnit::Slots);
+        let second = datums(&later, &first.memory, ALL);
+        assert_eq!(value(&second.points, NETWORK_SLASHES_TOTAL), Some(1.0), "only the increase");
+        assert_eq!(value(&second.points, DISCORD_RATE_LIMITED_TOTAL), Some(0.0));
+        let third = datums(&later, &second.memory, ALL);
+        assert_eq!(value(&third.points, NETWORK_SLASHES_TOTAL), Some(0.0));
+        let lag = third.points.iter().find(|d| d.name == ENGINE_LAG_SLOTS).unwrap();
+        assert_eq!(lag.unit, MetricUnit::Slots);
     }
 
     #[test]
     fn a_standby_reports_only_that_it_stands_by() {
-        let text = render(&[
+        let text = [
             format!("{ENGINE_LEADER} 0"),
             format!("{ENGINE_LAG_SLOTS} 3"),
             format!("{NETWORK_SLASHES_TOTAL} 2"),
-        ]);
-        let (points, _) = datums(&text, &CounterMemory::default());
-        assert_eq!(points, vec![Datum { name: ENGINE_LEADER, value: 0.0, unit: MetricUnit::Number }]);
+            format!("{OPERATOR_ATTESTATION_MISS_RATIO}{{operator=\"7\"}} 0.5"),
+        ]
+        .join("\n");
+        let round = datums(&text, &CounterMemory::default(), ALL);
+        let only =
+            Datum { name: ENGINE_LEADER, dimensions: Vec::new(), value: 0.0, unit: MetricUnit::Number };
+        assert_eq!(round.points, vec![only]);
         let leading = text.replace(&format!("{ENGINE_LEADER} 0"), &format!("{ENGINE_LEADER} 1"));
-        assert_eq!(datums(&leading, &CounterMemory::default()).0.len(), 3, "the leader reports everything");
+        assert_eq!(
+            datums(&leading, &CounterMemory::default(), ALL).points.len(),
+            4,
+            "the leader reports all"
+        );
     }
 
     #[test]
     fn an_unpublished_round_is_counted_again_next_time() {
         let text = format!("{NETWORK_SLASHES_TOTAL} 2");
-        let (_, kept_if_published) = datums(&text, &CounterMemory::default());
+        let published = datums(&text, &CounterMemory::default(), ALL);
         // The put failed: the caller keeps the old memory, so the next round reports the same increase.
-        let (retry, _) = datums(&text, &CounterMemory::default());
-        assert_eq!(retry[0].value, 2.0);
-        assert_ne!(kept_if_published, CounterMemory::default());
+        let retry = datums(&text, &CounterMemory::default(), ALL);
+        assert_eq!(retry.points[0].value, 2.0);
+        assert_ne!(published.memory, CounterMemory::default());
+    }
+
+    #[test]
+    fn kept_labels_become_dimensions_and_the_cap_keeps_health_then_the_worst() {
+        let mut lines = vec![format!("{ENGINE_LAG_SLOTS} 1"), format!("{ENGINE_LEADER} 1")];
+        for (operator, ratio) in [("a", 0.1), ("b", 0.9), ("c", 0.5), ("d", 0.0)] {
+            lines.push(format!("{OPERATOR_ATTESTATION_MISS_RATIO}{{operator=\"{operator}\"}} {ratio}"));
+        }
+        let round = datums(&lines.join("\n"), &CounterMemory::default(), 4);
+        let kept: Vec<(&str, Vec<(String, String)>)> =
+            round.points.iter().map(|d| (d.name, d.dimensions.clone())).collect();
+        let operator = |o: &str| vec![("Operator".to_owned(), o.to_owned())];
+        assert_eq!(
+            kept,
+            vec![
+                (ENGINE_LAG_SLOTS, vec![]),
+                (ENGINE_LEADER, vec![]),
+                (OPERATOR_ATTESTATION_MISS_RATIO, operator("b")),
+                (OPERATOR_ATTESTATION_MISS_RATIO, operator("c")),
+            ],
+            "health first, then the worst operators"
+        );
+        assert_eq!(round.dropped, 2);
+        assert_eq!(datums(&lines.join("\n"), &CounterMemory::default(), 1).points.len(), 2, "health stays");
+    }
+
+    #[test]
+    fn labels_map_to_dimension_names() {
+        assert_eq!(dimension_name("operator"), "Operator");
+        assert_eq!(dimension_name("source_kind"), "SourceKind");
+        assert_eq!(
+            kept_dimensions(OPERATOR_ATTESTATION_MISS_RATIO, r#"x="1",operator="42",y="2""#),
+            Some(vec![("Operator".to_owned(), "42".to_owned())])
+        );
+        assert_eq!(kept_dimensions(OPERATOR_ATTESTATION_MISS_RATIO, r#"operator="""#), None);
+        assert_eq!(kept_dimensions(OPERATOR_ATTESTATION_MISS_RATIO, r#"other="1""#), None);
+        assert_eq!(kept_dimensions(ENGINE_LAG_SLOTS, r#"other="1""#), Some(vec![]));
     }
 }

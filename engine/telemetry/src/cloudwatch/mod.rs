@@ -1,10 +1,12 @@
-//! CloudWatch: the catalog's [`CLOUDWATCH_METRICS`](crate::catalog::CLOUDWATCH_METRICS) sent with
-//! `PutMetricData` every interval, under [`CLOUDWATCH_NAMESPACE`](crate::catalog::CLOUDWATCH_NAMESPACE)
-//! and one `Deployment` dimension. The values are read from the same recorder Prometheus scrapes, so
-//! the two never disagree; [`datums`] is the pure half, [`publisher`] the I/O half.
+//! CloudWatch: the catalog's [`CLOUDWATCH_METRICS`](crate::catalog::CLOUDWATCH_METRICS) sent every
+//! interval under a configurable namespace and a `Deployment` dimension, through `PutMetricData` or as
+//! Embedded Metric Format lines. The values are read from the same recorder Prometheus scrapes, so the
+//! two never disagree; [`datums`], [`limits`] and [`emf`] are pure, [`publisher`] is the actor doing I/O.
 
 mod datums;
+pub mod emf;
+pub mod limits;
 mod publisher;
 
-pub use datums::{CounterMemory, Datum, datums};
-pub use publisher::{CloudWatchPublisher, PublisherConfig};
+pub use datums::{CounterMemory, Datum, Round, datums, dimension_name};
+pub use publisher::{CloudWatchMsg, CloudWatchPublisher, Destination, PublisherConfig};
