@@ -171,3 +171,16 @@ fn parse_outage(text: &str) -> Result<(Duration, Duration), String> {
     let parse = |d: &str| humantime::parse_duration(d.trim()).map_err(|e| format!("{d:?}: {e}"));
     Ok((parse(after)?, parse(lasting)?))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_outage_is_after_plus_lasting() {
+        assert_eq!(parse_outage("30s+40s"), Ok((Duration::from_secs(30), Duration::from_secs(40))));
+        assert_eq!(parse_outage(" 1m + 500ms "), Ok((Duration::from_secs(60), Duration::from_millis(500))));
+        assert!(parse_outage("30s").unwrap_err().contains("AFTER+LASTING"));
+        assert!(parse_outage("soon+40s").unwrap_err().contains("soon"));
+    }
+}

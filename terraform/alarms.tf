@@ -4,7 +4,7 @@
 # Maximum, because a task that stopped leading keeps its last (frozen) values and must not hide a
 # lagging leader. Thresholds match dashboards/prometheus/rules.yml.
 locals {
-  metrics_namespace = "Sparta"
+  metrics_namespace = var.metrics_namespace
 
   alarms = {
     chain_stalled = {

@@ -5,5 +5,6 @@ resource "aws_cloudwatch_dashboard" "sparta" {
   dashboard_body = templatefile("${path.module}/../dashboards/cloudwatch/sparta.json.tftpl", {
     deployment = var.deployment
     region     = var.region
+    namespace  = local.metrics_namespace
   })
 }

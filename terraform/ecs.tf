@@ -15,6 +15,7 @@ locals {
   config = templatefile("${path.module}/sparta.toml.tftpl", {
     node_url                = var.node_url
     deployment              = var.deployment
+    metrics_namespace       = local.metrics_namespace
     region                  = var.region
     table_prefix            = local.table_prefix
     container_port          = var.container_port

@@ -14,6 +14,17 @@ variable "deployment" {
   }
 }
 
+variable "metrics_namespace" {
+  description = "CloudWatch namespace sparta puts its metrics into; the alarms, the dashboard and the IAM condition follow it."
+  type        = string
+  default     = "Sparta"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9/_.#-]{0,254}$", var.metrics_namespace)) && !startswith(var.metrics_namespace, "AWS/")
+    error_message = "metrics_namespace must be 1-255 letters, digits or / _ . # -, not under AWS/."
+  }
+}
+
 variable "image" {
   description = "Container image of sparta, ideally pinned by digest (e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/sparta@sha256:...)."
   type        = string

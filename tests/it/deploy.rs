@@ -137,7 +137,9 @@ fn the_tables_are_exactly_the_store_design() {
 fn every_alarm_watches_a_published_metric_and_has_a_runbook_entry() {
     let tf = terraform();
     let locals = &tf["locals"];
-    assert_eq!(locals["metrics_namespace"], catalog::CLOUDWATCH_NAMESPACE, "the alarms' namespace");
+    assert_eq!(locals["metrics_namespace"], "${var.metrics_namespace}", "the alarms' namespace");
+    let namespace = &tf["variable"]["metrics_namespace"];
+    assert_eq!(namespace["default"], catalog::CLOUDWATCH_NAMESPACE, "terraform's default is sparta's");
     let alarms = locals["alarms"].as_object().expect("local.alarms");
     let runbook = read("docs/runbook.md");
     for required in [
@@ -469,8 +471,15 @@ fn the_cloudwatch_dashboard_shows_only_published_metrics_of_its_deployment() {
     let placeholder = Regex::new(r"\$\{([a-z_]+)\}").unwrap();
     let used: BTreeSet<&str> =
         placeholder.captures_iter(&template).map(|c| c.get(1).unwrap().as_str()).collect();
-    assert_eq!(used, BTreeSet::from(["deployment", "region"]), "terraform/dashboard.tf passes exactly these");
-    let rendered = template.replace("${deployment}", "testnet").replace("${region}", "us-east-1");
+    assert_eq!(
+        used,
+        BTreeSet::from(["deployment", "namespace", "region"]),
+        "terraform/dashboard.tf passes exactly these"
+    );
+    let rendered = template
+        .replace("${deployment}", "testnet")
+        .replace("${region}", "us-east-1")
+        .replace("${namespace}", catalog::CLOUDWATCH_NAMESPACE);
     let body: Value = serde_json::from_str(&rendered).expect("the dashboard body is JSON");
     let mut shown = 0;
     for widget in body["widgets"].as_array().unwrap().iter().filter(|w| w["type"] == "metric") {

@@ -44,6 +44,7 @@ async fn the_deployed_config_runs_and_no_secret_reaches_a_log_line() {
         ("node_url", node.clone()),
         ("deployment", deployment.clone()),
         ("region", "us-east-1".to_owned()),
+        ("metrics_namespace", catalog::CLOUDWATCH_NAMESPACE.to_owned()),
         ("table_prefix", prefix.clone()),
         ("container_port", port.to_string()),
         ("ha_enabled", "false".to_owned()),

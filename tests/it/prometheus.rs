@@ -162,6 +162,36 @@ fn every_metric_a_dashboard_names_is_in_the_catalog() {
     assert_eq!(signal("sum(increase(b[5m])) > 0.2"), "sum(increase(b[5m]))");
 }
 
+/// Code that emits by a literal name (crates that do not depend on the telemetry crate) emits only
+/// catalog metrics.
+#[test]
+fn every_metric_name_in_the_code_is_in_the_catalog() {
+    let literal = Regex::new(r#""(sparta_[a-z0-9_]+)""#).unwrap();
+    let mut dirs = vec![root().join("src"), root().join("actors/src"), root().join("bot/src")];
+    dirs.extend(std::fs::read_dir(root().join("engine")).unwrap().map(|e| e.unwrap().path().join("src")));
+    let (mut files, mut names) = (0, 0);
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("catalog.rs") {
+                files += 1;
+                for name in literal.captures_iter(&std::fs::read_to_string(&path).unwrap()) {
+                    names += 1;
+                    assert!(
+                        catalog::find(&name[1]).is_some(),
+                        "{}: {} is not in the catalog",
+                        path.display(),
+                        &name[1]
+                    );
+                }
+            }
+        }
+    }
+    assert!(files > 100 && names >= 5, "{files} files, {names} names");
+}
+
 /// Dashboard queries that return data only during an incident, and what in the scripted incident of
 /// the test below brings them.
 const INCIDENT_ONLY: &[(&str, &str)] = &[

@@ -4,6 +4,7 @@
 mod front;
 mod harness;
 mod localnet;
+mod metrics;
 mod outbox;
 mod pipeline;
 mod supervision;

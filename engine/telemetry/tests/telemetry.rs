@@ -144,3 +144,29 @@ async fn readyz_answers_503_until_ready_then_the_role() {
     server.readiness().set(false, "starting", "");
     assert_eq!(get(addr, "/readyz").await.status(), 503);
 }
+
+#[tokio::test]
+async fn a_snapshot_family_holds_only_its_latest_series() {
+    use sparta_telemetry::families::{self, Series};
+    let telemetry = sparta_telemetry::install().unwrap();
+    let operator = |o: &str, v: f64| Series::new(vec![("operator", o.to_owned())], v);
+    families::replace(catalog::OPERATOR_VALIDATORS, vec![operator("a\"b", 2.0), operator("c", 1.0)]);
+    let text = telemetry.render();
+    assert_eq!(text.matches("# TYPE sparta_operator_validators gauge").count(), 1, "{text}");
+    assert!(text.contains("sparta_operator_validators{operator=\"a\\\"b\"} 2\n"), "escaped: {text}");
+    assert!(text.contains("sparta_operator_validators{operator=\"c\"} 1\n"), "{text}");
+
+    // The next snapshot replaces the whole family: who left is gone.
+    let stray = Series::new(vec![("validator", "0x1".to_owned())], 1.0);
+    families::replace(catalog::OPERATOR_VALIDATORS, vec![operator("c", 3.0), operator("d", f64::NAN), stray]);
+    let text = telemetry.render();
+    assert!(!text.contains("operator=\"a\\\"b\""), "{text}");
+    assert!(text.contains("sparta_operator_validators{operator=\"c\"} 3\n"), "{text}");
+    assert!(
+        !text.contains("operator=\"d\"") && !text.contains("validator="),
+        "NaN and undeclared labels: {text}"
+    );
+    assert_eq!(families::series_count(), 1);
+    families::replace(catalog::OPERATOR_VALIDATORS, Vec::new());
+    assert!(!telemetry.render().contains("sparta_operator_validators"), "an empty family is not rendered");
+}

@@ -178,3 +178,23 @@ async fn envelope_errors_batches_and_headers() {
     assert_eq!(response.headers()["x-aztec-l1chainid"], "31337");
     h.stop().await;
 }
+
+#[tokio::test]
+async fn a_scripted_outage_answers_503_for_its_duration_and_the_l1_stays_up() {
+    let h = Harness::start(ProtocolVersion::V4, 10).await;
+    let http = reqwest::Client::new();
+    let ask = |url: String| {
+        let http = http.clone();
+        async move {
+            let body =
+                serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "node_getBlockNumber", "params": []});
+            http.post(url).json(&body).send().await.unwrap().status().as_u16()
+        }
+    };
+    assert_eq!(ask(h.devnet.node_url.clone()).await, 200);
+    h.devnet.node_outage.schedule(std::time::Duration::ZERO, std::time::Duration::from_millis(400));
+    assert_eq!(ask(h.devnet.node_url.clone()).await, 503, "the node is down");
+    assert_eq!(ask(h.devnet.l1_url.clone()).await, 200, "L1 is not part of the outage");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(ask(h.devnet.node_url.clone()).await, 200, "the node is back");
+}
