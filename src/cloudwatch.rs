@@ -127,6 +127,8 @@ impl CloudWatchSection {
             namespace: self.namespace.clone(),
             deployment: self.deployment.clone(),
             interval: Duration::from_secs(self.interval_s),
+            // Six samples a round: a minute's round sees every 10 s.
+            sample_every: Duration::from_secs(self.interval_s) / 6,
             max_series: self.max_series,
         };
         CloudWatchPublisher::spawn(telemetry, destination, config)

@@ -302,6 +302,18 @@ mod tests {
     }
 
     #[test]
+    fn the_scoreboard_is_configured_under_engine() {
+        let base = "[chain]\nnode_url = \"http://a\"\nl1_url = \"http://b\"\n";
+        let c = parse(&format!("{base}[engine.scoreboard]\nworst_k = 25\nmax_operators = 50\n")).unwrap();
+        assert_eq!((c.engine.scoreboard.worst_k, c.engine.scoreboard.max_operators), (25, 50));
+        assert_eq!(c.engine.scoreboard.min_sample, 8, "unset keys keep their default");
+        assert!(
+            parse(&format!("{base}[engine.scoreboard]\nworst = 25\n")).is_err(),
+            "unknown keys are refused"
+        );
+    }
+
+    #[test]
     fn every_problem_is_listed() {
         let c = parse(
             "[chain]\nnode_url = \"ftp://a\"\nl1_url = \"b\"\n[engine]\ntrackers = 0\n[engine.alerts]\nmiss_rate_threshold = 2.0\n",

@@ -32,5 +32,7 @@ pub use interactions::endpoint::{
 pub use interactions::handler::{CommandHandler, Invocation, Reply};
 pub use interactions::model::Snowflake;
 pub use interactions::verify::{DiscordPublicKey, PublicKeyError};
-pub use rest::{DEFAULT_GLOBAL_PER_S, DiscordRest, RATE_LIMITED_METRIC, RestConfig, RestError};
+pub use rest::{
+    DEFAULT_GLOBAL_PER_S, DiscordRest, RATE_LIMITED_METRIC, REQUESTS_METRIC, RestConfig, RestError,
+};
 pub use sink::{DiscordSink, SinkError};

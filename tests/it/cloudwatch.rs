@@ -39,6 +39,7 @@ fn config(namespace: &str, max_series: usize) -> PublisherConfig {
         deployment: "testnet".into(),
         // Rounds here are the one at start and the one on stop.
         interval: Duration::from_secs(3600),
+        sample_every: Duration::from_secs(3600),
         max_series,
     }
 }
@@ -221,4 +222,52 @@ async fn emf_lines_carry_the_capped_series_without_any_api_call() {
         ),
         (rounds * (40 - room)) as f64
     );
+}
+
+/// `(Maximum, Minimum)` of `name` over the last hour, through GetMetricStatistics.
+async fn extremes(client: &Client, namespace: &str, name: &str) -> (f64, f64) {
+    use aws_sdk_cloudwatch::types::Statistic;
+    let now = SystemTime::now();
+    let stats = client
+        .get_metric_statistics()
+        .namespace(namespace)
+        .metric_name(name)
+        .dimensions(Dimension::builder().name(catalog::CLOUDWATCH_DIMENSION).value("testnet").build())
+        .start_time((now - Duration::from_secs(3600)).into())
+        .end_time((now + Duration::from_secs(60)).into())
+        .period(3600)
+        .statistics(Statistic::Maximum)
+        .statistics(Statistic::Minimum)
+        .send()
+        .await
+        .expect("GetMetricStatistics");
+    let points = stats.datapoints();
+    let max = points.iter().filter_map(|d| d.maximum()).fold(f64::MIN, f64::max);
+    let min = points.iter().filter_map(|d| d.minimum()).fold(f64::MAX, f64::min);
+    (max, min)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spike_between_two_rounds_reaches_the_alarms_maximum() {
+    let Some(moto) = LocalMoto::shared() else { return };
+    let telemetry = sparta_telemetry::install().unwrap();
+    metrics::gauge!(catalog::ENGINE_LEADER).set(1.0);
+    metrics::gauge!(catalog::ENGINE_LAG_SLOTS).set(2.0);
+    let config =
+        PublisherConfig { sample_every: Duration::from_millis(100), ..config("SpartaTest/Spike", 100) };
+    let publisher =
+        CloudWatchPublisher::spawn(telemetry.clone(), Destination::Api(client(moto.endpoint(), 2)), config)
+            .await
+            .unwrap();
+    // Between the round at start and the one on stop, the lag spikes to 30 and falls back to 3: only
+    // the samples can tell CloudWatch.
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    metrics::gauge!(catalog::ENGINE_LAG_SLOTS).set(30.0);
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    metrics::gauge!(catalog::ENGINE_LAG_SLOTS).set(3.0);
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    publisher.stop().await;
+
+    let direct = client(moto.endpoint(), 1);
+    assert_eq!(extremes(&direct, "SpartaTest/Spike", catalog::ENGINE_LAG_SLOTS).await, (30.0, 2.0));
 }

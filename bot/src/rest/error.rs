@@ -24,6 +24,16 @@ pub enum RestError {
 }
 
 impl RestError {
+    /// A short, bounded label for metrics: `http_<status>`, `unreachable`, `decode` or `invalid`.
+    pub fn code(&self) -> String {
+        match self {
+            RestError::Status { status, .. } => format!("http_{status}"),
+            RestError::Network(_) => "unreachable".into(),
+            RestError::Decode(_) => "decode".into(),
+            RestError::Invalid(_) => "invalid".into(),
+        }
+    }
+
     /// Rate limits that reached us, Discord's 5xx and network failures pass; the rest is final.
     pub fn is_retryable(&self) -> bool {
         match self {

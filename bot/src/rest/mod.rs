@@ -94,9 +94,9 @@ impl DiscordRest {
                 let reason = reason.as_deref();
                 let _turn = self.inner.pacer.turn().await;
                 if add {
-                    http.add_member_role(guild, user, role, reason).await?;
+                    counted(http.add_member_role(guild, user, role, reason).await)?;
                 } else {
-                    http.remove_member_role(guild, user, role, reason).await?;
+                    counted(http.remove_member_role(guild, user, role, reason).await)?;
                 }
                 Ok(())
             }
@@ -116,7 +116,7 @@ impl DiscordRest {
     async fn post(&self, channel: ChannelId, key: &str, content: &str) -> Result<(), RestError> {
         let body = MessageBody::new(key, content);
         let _turn = self.inner.pacer.turn().await;
-        self.inner.http.send_message(channel, Vec::new(), &body).await?;
+        counted(self.inner.http.send_message(channel, Vec::new(), &body).await)?;
         Ok(())
     }
 
@@ -128,7 +128,7 @@ impl DiscordRest {
         let request = serde_json::json!({ "recipient_id": user.to_string() });
         let channel = {
             let _turn = self.inner.pacer.turn().await;
-            self.inner.http.create_private_channel(&request).await?.id
+            counted(self.inner.http.create_private_channel(&request).await)?.id
         };
         let mut channels = self.dm_channels();
         if channels.len() >= MAX_DM_CHANNELS {
@@ -145,8 +145,23 @@ impl DiscordRest {
     /// Makes a request on its turn and reads the answer as `T`.
     async fn fire<T: DeserializeOwned>(&self, request: Request<'_>) -> Result<T, RestError> {
         let _turn = self.inner.pacer.turn().await;
-        Ok(self.inner.http.fire(request).await?)
+        counted(self.inner.http.fire(request).await)
     }
+}
+
+/// Counter of REST requests by outcome (`ok`, `http_<status>`, `unreachable`, `decode`, `invalid`);
+/// declared in the telemetry catalog as `sparta_discord_requests_total`.
+pub const REQUESTS_METRIC: &str = "sparta_discord_requests_total";
+
+/// One answered (or failed) request: counted by outcome, and its error made ours.
+fn counted<T>(result: Result<T, serenity::Error>) -> Result<T, RestError> {
+    let result = result.map_err(RestError::from);
+    let outcome = match &result {
+        Ok(_) => "ok".to_owned(),
+        Err(error) => error.code(),
+    };
+    metrics::counter!(REQUESTS_METRIC, "outcome" => outcome).increment(1);
+    result
 }
 
 #[async_trait]

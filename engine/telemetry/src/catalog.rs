@@ -113,6 +113,7 @@ pub const DISCORD_ACTIONS_TOTAL: &str = "sparta_discord_actions_total";
 pub const DISCORD_OUTBOX_BACKLOG: &str = "sparta_discord_outbox_backlog";
 pub const DISCORD_OUTBOX_SETTLED_TOTAL: &str = "sparta_discord_outbox_settled_total";
 pub const DISCORD_RATE_LIMITED_TOTAL: &str = "sparta_discord_rate_limited_total";
+pub const DISCORD_REQUESTS_TOTAL: &str = "sparta_discord_requests_total";
 pub const VALIDATORS_TRACKED: &str = "sparta_validators_tracked";
 pub const VALIDATORS_WORST_ATTESTATION_MISS_RATIO: &str = "sparta_validators_worst_attestation_miss_ratio";
 pub const VALIDATORS_WORST_ATTESTATION_MISSES: &str = "sparta_validators_worst_attestation_misses";
@@ -240,6 +241,13 @@ pub static CATALOG: &[MetricDef] = &[
         Counter,
         Number,
         "Outbox deliveries settled, by outcome (delivered, retry, rejected).",
+        &["outcome"],
+    ),
+    def(
+        DISCORD_REQUESTS_TOTAL,
+        Counter,
+        Number,
+        "Discord REST requests answered or failed, by outcome (ok, http_<status> such as http_429, unreachable, decode, invalid).",
         &["outcome"],
     ),
     def(

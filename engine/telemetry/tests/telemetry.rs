@@ -53,6 +53,17 @@ fn cloudwatch_metrics_are_catalog_gauges_and_counters() {
         );
     }
     assert!(!catalog::CLOUDWATCH_NAMESPACE.is_empty() && !catalog::CLOUDWATCH_NAMESPACE.contains(':'));
+    // Kept labels become dimensions: declared labels of a published metric, within CloudWatch's 30
+    // dimensions with `Deployment`, never a per-validator label (that would be a series per validator).
+    for (name, labels) in catalog::CLOUDWATCH_DIMENSIONS {
+        let def = catalog::find(name).unwrap();
+        assert!(catalog::CLOUDWATCH_METRICS.contains(name), "{name} keeps dimensions but is not published");
+        assert!(labels.len() < sparta_telemetry::cloudwatch::limits::DIMENSIONS_PER_METRIC, "{name}");
+        for label in labels.iter() {
+            assert!(def.labels.contains(label), "{name} has no label {label}");
+            assert_ne!(*label, "validator", "{name}: a dimension per validator is unbounded");
+        }
+    }
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use sparta_bot::{DiscordAction, RATE_LIMITED_METRIC};
+use sparta_bot::{DiscordAction, RATE_LIMITED_METRIC, REQUESTS_METRIC};
 
 use super::double::{Double, DoubleConfig, Faults};
 use super::harness::{ALERTS, HEALTHY, OPS, SEQUENCER, config, deliver, member, scraped_counter, world};
@@ -23,6 +23,7 @@ fn rate_limited(scrape: &str, scope: &str) -> f64 {
 #[test]
 fn the_rate_limited_metric_is_the_catalogs() {
     assert_eq!(RATE_LIMITED_METRIC, sparta_telemetry::catalog::DISCORD_RATE_LIMITED_TOTAL);
+    assert_eq!(REQUESTS_METRIC, sparta_telemetry::catalog::DISCORD_REQUESTS_TOTAL);
     let def = sparta_telemetry::catalog::find(RATE_LIMITED_METRIC).unwrap();
     assert_eq!(def.labels, ["scope"]);
 }
@@ -170,6 +171,23 @@ async fn every_decision_is_applied_exactly_once_under_injected_faults() {
     );
     assert!(delta("global") >= f64::from(seen.injected_global_429), "global waits are counted");
     assert!(delta("route") > route_429s, "pre-emptive waits are counted too");
+
+    // Every request that reached our code is counted by outcome: each 2xx the double gave, and each
+    // injected 5xx (a 429 serenity repeats inside one call, so only its final answer reaches us).
+    let requests = |text: &str, prefix: &str| -> f64 {
+        let series = format!(r#"{REQUESTS_METRIC}{{outcome="{prefix}"#);
+        text.lines()
+            .filter(|l| l.starts_with(&series))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    };
+    let ok = seen.requests.iter().filter(|r| (200..300).contains(&r.status)).count() as f64;
+    assert_eq!(requests(&after, "ok") - requests(&before, "ok"), ok, "one ok per 2xx answer");
+    assert_eq!(
+        requests(&after, "http_5") - requests(&before, "http_5"),
+        f64::from(seen.injected_5xx),
+        "one http_5xx per injected 5xx"
+    );
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
-//! From the Prometheus text rendering to CloudWatch data points: gauges as they stand, counters as the
-//! increase since the last publish (so an alarm's `Sum` over a period counts events in it), labels
-//! summed away unless the catalog keeps them as dimensions, and at most `max_series` series.
+//! From the Prometheus text rendering to CloudWatch data points: gauges with every sample taken during
+//! the interval (so an alarm's `Maximum` sees a spike between two puts), counters as the increase
+//! since the last publish (so an alarm's `Sum` over a period counts events in it), labels summed away
+//! unless the catalog keeps them as dimensions, and at most `max_series` series.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -12,8 +13,40 @@ pub struct Datum {
     pub name: &'static str,
     /// Dimensions beside `Deployment`: (dimension name, value), in the catalog's label order.
     pub dimensions: Vec<(String, String)>,
+    /// The value now (a gauge's latest sample, a counter's increase).
     pub value: f64,
+    /// A gauge's samples over the interval, oldest first, ending with `value`; empty for counters.
+    pub samples: Vec<f64>,
     pub unit: MetricUnit,
+}
+
+/// The most samples one gauge keeps per interval: EMF takes at most 100 values per metric (and
+/// `PutMetricData` 150).
+pub const MAX_SAMPLES: usize = 100;
+
+/// Gauge samples taken between two publishes.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GaugeSamples(BTreeMap<SeriesKey, Vec<f64>>);
+
+impl GaugeSamples {
+    /// Adds one sample of every published gauge in `text`. The publisher samples six times an
+    /// interval; the bound only keeps a misconfiguration from growing without limit (the round's own
+    /// value is always added last).
+    pub fn record(&mut self, text: &str) {
+        for (key, value) in totals(text) {
+            if catalog::find(key.0).is_none_or(|d| d.kind != MetricKind::Gauge) {
+                continue;
+            }
+            let samples = self.0.entry(key).or_default();
+            if samples.len() + 1 < MAX_SAMPLES {
+                samples.push(value);
+            }
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
 }
 
 /// A series: its metric and its kept label values.
@@ -35,21 +68,8 @@ pub struct Round {
 /// The data points for `text` (a Prometheus rendering). Metrics never emitted are absent: CloudWatch
 /// then sees missing data, which alarms treat explicitly. The health metrics (no kept dimension) always
 /// go; of the dimensioned series, the highest values (the worst operators) fill what `max_series` leaves.
-pub fn datums(text: &str, memory: &CounterMemory, max_series: usize) -> Round {
-    let mut totals: BTreeMap<SeriesKey, f64> = BTreeMap::new();
-    for line in text.lines().filter(|l| !l.starts_with('#')) {
-        let Some((series, value)) = line.rsplit_once(' ') else { continue };
-        let (name, labels) = match series.split_once('{') {
-            Some((name, labels)) => (name, labels.trim_end_matches('}')),
-            None => (series, ""),
-        };
-        let Some(published) = CLOUDWATCH_METRICS.iter().find(|m| **m == name) else { continue };
-        let Ok(value) = value.parse::<f64>() else { continue };
-        // CloudWatch refuses an empty dimension value: a series without the kept label is left out.
-        if let (true, Some(kept)) = (value.is_finite(), kept_dimensions(published, labels)) {
-            *totals.entry((published, kept)).or_default() += value;
-        }
-    }
+pub fn datums(text: &str, memory: &CounterMemory, max_series: usize, samples: &GaugeSamples) -> Round {
+    let mut totals = totals(text);
     // A standby's engine gauges are frozen at the end of its last term: it reports only that it
     // stands by, so the alarms' statistics across instances see the leader's values alone.
     let standby = totals.get(&(catalog::ENGINE_LEADER, Vec::new())) == Some(&0.0);
@@ -71,7 +91,15 @@ pub fn datums(text: &str, memory: &CounterMemory, max_series: usize) -> Round {
             }
             _ => total,
         };
-        let datum = Datum { name, dimensions: key.1, value, unit: def.unit };
+        let samples = match def.kind {
+            MetricKind::Gauge => {
+                let mut all = samples.0.get(&key).cloned().unwrap_or_default();
+                all.push(value);
+                all
+            }
+            _ => Vec::new(),
+        };
+        let datum = Datum { name, dimensions: key.1, value, samples, unit: def.unit };
         if datum.dimensions.is_empty() { plain.push(datum) } else { dimensioned.push(datum) }
     }
     plain.sort_by_key(|d| CLOUDWATCH_METRICS.iter().position(|m| *m == d.name));
@@ -81,6 +109,25 @@ pub fn datums(text: &str, memory: &CounterMemory, max_series: usize) -> Round {
     dimensioned.truncate(room);
     plain.extend(dimensioned);
     Round { points: plain, memory: next, dropped }
+}
+
+/// Every published series in `text` with its value (labelled series summed into their kept dimensions).
+fn totals(text: &str) -> BTreeMap<SeriesKey, f64> {
+    let mut totals: BTreeMap<SeriesKey, f64> = BTreeMap::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let Some((series, value)) = line.rsplit_once(' ') else { continue };
+        let (name, labels) = match series.split_once('{') {
+            Some((name, labels)) => (name, labels.trim_end_matches('}')),
+            None => (series, ""),
+        };
+        let Some(published) = CLOUDWATCH_METRICS.iter().find(|m| **m == name) else { continue };
+        let Ok(value) = value.parse::<f64>() else { continue };
+        // CloudWatch refuses an empty dimension value: a series without the kept label is left out.
+        if let (true, Some(kept)) = (value.is_finite(), kept_dimensions(published, labels)) {
+            *totals.entry((published, kept)).or_default() += value;
+        }
+    }
+    totals
 }
 
 /// The label values of `labels` (the inside of `{…}`) that `name` keeps, as CloudWatch dimensions.
@@ -117,6 +164,10 @@ mod tests {
 
     const ALL: usize = 1_000;
 
+    fn plain_round(text: &str, memory: &CounterMemory, max_series: usize) -> Round {
+        datums(text, memory, max_series, &GaugeSamples::default())
+    }
+
     fn value(d: &[Datum], name: &str) -> Option<f64> {
         d.iter().find(|x| x.name == name && x.dimensions.is_empty()).map(|x| x.value)
     }
@@ -134,7 +185,7 @@ mod tests {
             format!("{ENGINE_DATA_AGE_SECONDS} NaN"),
         ]
         .join("\n");
-        let first = datums(&text, &CounterMemory::default(), ALL);
+        let first = plain_round(&text, &CounterMemory::default(), ALL);
         assert_eq!(value(&first.points, ENGINE_LAG_SLOTS), Some(3.0));
         assert_eq!(value(&first.points, NETWORK_SLASHES_TOTAL), Some(2.0), "everything since start is new");
         assert_eq!(value(&first.points, DISCORD_RATE_LIMITED_TOTAL), Some(5.0), "labels are summed");
@@ -144,10 +195,10 @@ mod tests {
 
         let later =
             text.replace(&format!("{NETWORK_SLASHES_TOTAL} 2"), &format!("{NETWORK_SLASHES_TOTAL} 3"));
-        let second = datums(&later, &first.memory, ALL);
+        let second = plain_round(&later, &first.memory, ALL);
         assert_eq!(value(&second.points, NETWORK_SLASHES_TOTAL), Some(1.0), "only the increase");
         assert_eq!(value(&second.points, DISCORD_RATE_LIMITED_TOTAL), Some(0.0));
-        let third = datums(&later, &second.memory, ALL);
+        let third = plain_round(&later, &second.memory, ALL);
         assert_eq!(value(&third.points, NETWORK_SLASHES_TOTAL), Some(0.0));
         let lag = third.points.iter().find(|d| d.name == ENGINE_LAG_SLOTS).unwrap();
         assert_eq!(lag.unit, MetricUnit::Slots);
@@ -162,13 +213,18 @@ mod tests {
             format!("{OPERATOR_ATTESTATION_MISS_RATIO}{{operator=\"7\"}} 0.5"),
         ]
         .join("\n");
-        let round = datums(&text, &CounterMemory::default(), ALL);
-        let only =
-            Datum { name: ENGINE_LEADER, dimensions: Vec::new(), value: 0.0, unit: MetricUnit::Number };
+        let round = plain_round(&text, &CounterMemory::default(), ALL);
+        let only = Datum {
+            name: ENGINE_LEADER,
+            dimensions: Vec::new(),
+            value: 0.0,
+            samples: vec![0.0],
+            unit: MetricUnit::Number,
+        };
         assert_eq!(round.points, vec![only]);
         let leading = text.replace(&format!("{ENGINE_LEADER} 0"), &format!("{ENGINE_LEADER} 1"));
         assert_eq!(
-            datums(&leading, &CounterMemory::default(), ALL).points.len(),
+            plain_round(&leading, &CounterMemory::default(), ALL).points.len(),
             4,
             "the leader reports all"
         );
@@ -177,9 +233,9 @@ mod tests {
     #[test]
     fn an_unpublished_round_is_counted_again_next_time() {
         let text = format!("{NETWORK_SLASHES_TOTAL} 2");
-        let published = datums(&text, &CounterMemory::default(), ALL);
+        let published = plain_round(&text, &CounterMemory::default(), ALL);
         // The put failed: the caller keeps the old memory, so the next round reports the same increase.
-        let retry = datums(&text, &CounterMemory::default(), ALL);
+        let retry = plain_round(&text, &CounterMemory::default(), ALL);
         assert_eq!(retry.points[0].value, 2.0);
         assert_ne!(published.memory, CounterMemory::default());
     }
@@ -190,7 +246,7 @@ mod tests {
         for (operator, ratio) in [("a", 0.1), ("b", 0.9), ("c", 0.5), ("d", 0.0)] {
             lines.push(format!("{OPERATOR_ATTESTATION_MISS_RATIO}{{operator=\"{operator}\"}} {ratio}"));
         }
-        let round = datums(&lines.join("\n"), &CounterMemory::default(), 4);
+        let round = plain_round(&lines.join("\n"), &CounterMemory::default(), 4);
         let kept: Vec<(&str, Vec<(String, String)>)> =
             round.points.iter().map(|d| (d.name, d.dimensions.clone())).collect();
         let operator = |o: &str| vec![("Operator".to_owned(), o.to_owned())];
@@ -205,7 +261,35 @@ mod tests {
             "health first, then the worst operators"
         );
         assert_eq!(round.dropped, 2);
-        assert_eq!(datums(&lines.join("\n"), &CounterMemory::default(), 1).points.len(), 2, "health stays");
+        assert_eq!(
+            plain_round(&lines.join("\n"), &CounterMemory::default(), 1).points.len(),
+            2,
+            "health stays"
+        );
+    }
+
+    #[test]
+    fn gauges_carry_the_interval_s_samples_and_counters_do_not() {
+        let at = |lag: u32, slashes: u32| {
+            format!("{ENGINE_LAG_SLOTS} {lag}\n{NETWORK_SLASHES_TOTAL} {slashes}\n{VALIDATORS_TRACKED} 7")
+        };
+        let mut samples = GaugeSamples::default();
+        samples.record(&at(2, 0));
+        samples.record(&at(30, 1));
+        let round = datums(&at(3, 1), &CounterMemory::default(), ALL, &samples);
+        let lag = round.points.iter().find(|d| d.name == ENGINE_LAG_SLOTS).unwrap();
+        assert_eq!((lag.value, lag.samples.clone()), (3.0, vec![2.0, 30.0, 3.0]), "the spike is kept");
+        let slashes = round.points.iter().find(|d| d.name == NETWORK_SLASHES_TOTAL).unwrap();
+        assert!(slashes.samples.is_empty(), "a counter is its increase, not samples");
+        assert_eq!(samples.0.len(), 1, "only published gauges are sampled");
+        for _ in 0..2 * MAX_SAMPLES {
+            samples.record(&at(1, 1));
+        }
+        assert_eq!(samples.0.values().next().unwrap().len(), MAX_SAMPLES - 1, "bounded");
+        samples.clear();
+        let fresh = datums(&at(3, 1), &CounterMemory::default(), ALL, &samples);
+        let lag = fresh.points.iter().find(|d| d.name == ENGINE_LAG_SLOTS).unwrap();
+        assert_eq!(lag.samples, vec![3.0], "a new interval starts empty");
     }
 
     #[test]

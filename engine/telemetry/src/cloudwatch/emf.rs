@@ -50,7 +50,9 @@ pub fn lines(points: &[Datum], namespace: &str, deployment: &str, timestamp_ms: 
                 event.insert(name.clone(), value.clone().into());
             }
             for p in chunk {
-                event.insert(p.name.into(), json!(p.value));
+                // A gauge's samples go as an array: CloudWatch takes each as a value of the period.
+                let value = if p.samples.len() > 1 { json!(p.samples) } else { json!(p.value) };
+                event.insert(p.name.into(), value);
             }
             out.push(Value::Object(event).to_string());
         }
@@ -65,7 +67,7 @@ mod tests {
 
     fn point(name: &'static str, operator: Option<&str>, value: f64) -> Datum {
         let dimensions = operator.map(|o| vec![("Operator".to_owned(), o.to_owned())]).unwrap_or_default();
-        Datum { name, dimensions, value, unit: MetricUnit::Ratio }
+        Datum { name, dimensions, value, samples: vec![value], unit: MetricUnit::Ratio }
     }
 
     #[test]
@@ -92,6 +94,10 @@ mod tests {
         );
         assert_eq!(operator["Operator"], "7");
         assert_eq!(operator[OPERATOR_ATTESTATION_MISS_RATIO], 0.5);
+
+        let sampled = Datum { samples: vec![2.0, 30.0, 3.0], ..point(ENGINE_LAG_SLOTS, None, 3.0) };
+        let line: Value = serde_json::from_str(&super::lines(&[sampled], "S", "d", 0)[0]).unwrap();
+        assert_eq!(line[ENGINE_LAG_SLOTS], json!([2.0, 30.0, 3.0]), "samples go as an array");
     }
 
     #[test]

@@ -47,6 +47,7 @@ mod tests {
                 name: OPERATOR_ATTESTATION_MISS_RATIO,
                 dimensions: vec![("Operator".into(), format!("{i:0value_len$}"))],
                 value: 0.5,
+                samples: vec![0.5],
                 unit: MetricUnit::Ratio,
             })
             .collect()

@@ -8,5 +8,5 @@ pub mod emf;
 pub mod limits;
 mod publisher;
 
-pub use datums::{CounterMemory, Datum, Round, datums, dimension_name};
+pub use datums::{CounterMemory, Datum, GaugeSamples, MAX_SAMPLES, Round, datums, dimension_name};
 pub use publisher::{CloudWatchMsg, CloudWatchPublisher, Destination, PublisherConfig};

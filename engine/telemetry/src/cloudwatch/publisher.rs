@@ -1,6 +1,6 @@
-//! The CloudWatch publisher actor: once at start, every interval, and once more on stop (so a clean
-//! shutdown's last counts are not lost) it turns the current rendering into data points and sends
-//! them. Throttling and 5xx are retried by the SDK with exponential backoff; a round that still fails
+//! The CloudWatch publisher actor: it samples the gauges several times an interval, and once at
+//! start, every interval, and once more on stop (so a clean shutdown's last counts are not lost) it
+//! turns the rendering and the samples into data points and sends them. Throttling and 5xx are retried by the SDK with exponential backoff; a round that still fails
 //! is logged and its counter increases are carried into the next one.
 
 use std::io::Write;
@@ -14,7 +14,7 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use tokio::task::JoinHandle;
 use tracing::{debug, warn};
 
-use super::datums::{CounterMemory, Datum, datums};
+use super::datums::{CounterMemory, Datum, GaugeSamples, datums};
 use super::{emf, limits};
 use crate::Telemetry;
 use crate::catalog::{self, CLOUDWATCH_DIMENSION, MetricUnit};
@@ -44,6 +44,9 @@ pub struct PublisherConfig {
     /// The `Deployment` dimension's value.
     pub deployment: String,
     pub interval: Duration,
+    /// How often gauges are sampled between two rounds (every sample is sent, so a spike between two
+    /// rounds reaches the alarms' `Maximum`).
+    pub sample_every: Duration,
     /// The most distinct series one round sends; the health metrics always go, dimensioned series
     /// (per operator) fill the rest, worst first.
     pub max_series: usize,
@@ -51,6 +54,7 @@ pub struct PublisherConfig {
 
 pub enum CloudWatchMsg {
     Tick,
+    Sample,
     /// Publish now and answer once done (a clean stop's last round).
     Flush(RpcReplyPort<()>),
 }
@@ -66,6 +70,7 @@ pub struct PublisherState {
     destination: Destination,
     config: PublisherConfig,
     memory: CounterMemory,
+    samples: GaugeSamples,
 }
 
 struct Publisher;
@@ -81,6 +86,7 @@ impl Actor for Publisher {
         state: PublisherState,
     ) -> Result<PublisherState, ActorProcessingErr> {
         myself.send_message(CloudWatchMsg::Tick)?;
+        myself.send_after(state.config.sample_every, || CloudWatchMsg::Sample);
         Ok(state)
     }
 
@@ -90,8 +96,16 @@ impl Actor for Publisher {
         message: CloudWatchMsg,
         state: &mut PublisherState,
     ) -> Result<(), ActorProcessingErr> {
-        publish(state).await;
         match message {
+            CloudWatchMsg::Sample => {
+                state.samples.record(&state.telemetry.render());
+                myself.send_after(state.config.sample_every, || CloudWatchMsg::Sample);
+                return Ok(());
+            }
+            _ => publish(state).await,
+        }
+        match message {
+            CloudWatchMsg::Sample => {}
             CloudWatchMsg::Tick => {
                 myself.send_after(state.config.interval, || CloudWatchMsg::Tick);
             }
@@ -109,7 +123,13 @@ impl CloudWatchPublisher {
         destination: Destination,
         config: PublisherConfig,
     ) -> Result<Self, ActorProcessingErr> {
-        let state = PublisherState { telemetry, destination, config, memory: CounterMemory::default() };
+        let state = PublisherState {
+            telemetry,
+            destination,
+            config,
+            memory: CounterMemory::default(),
+            samples: GaugeSamples::default(),
+        };
         let (actor, task) = Actor::spawn(None, Publisher, state).await?;
         Ok(Self { actor, task })
     }
@@ -123,7 +143,9 @@ impl CloudWatchPublisher {
 }
 
 async fn publish(state: &mut PublisherState) {
-    let round = datums(&state.telemetry.render(), &state.memory, state.config.max_series);
+    let round = datums(&state.telemetry.render(), &state.memory, state.config.max_series, &state.samples);
+    // Samples are sent once, delivered or not: a gauge's past values are history, not a debt.
+    state.samples.clear();
     if round.dropped > 0 {
         metrics::counter!(catalog::TELEMETRY_SERIES_DROPPED_TOTAL, "family" => "cloudwatch")
             .increment(round.dropped as u64);
@@ -187,8 +209,11 @@ fn datum(point: &Datum, deployment: &Dimension, at: DateTime) -> MetricDatum {
         MetricUnit::Number => StandardUnit::Count,
         MetricUnit::Ratio | MetricUnit::Slots => StandardUnit::None,
     };
-    let mut builder =
-        MetricDatum::builder().metric_name(point.name).value(point.value).unit(unit).timestamp(at);
+    let mut builder = MetricDatum::builder().metric_name(point.name).unit(unit).timestamp(at);
+    builder = match point.samples.as_slice() {
+        [] | [_] => builder.value(point.value),
+        samples => samples.iter().fold(builder, |b, v| b.values(*v)),
+    };
     builder = builder.dimensions(deployment.clone());
     for (name, value) in &point.dimensions {
         builder = builder.dimensions(Dimension::builder().name(name).value(value).build());
