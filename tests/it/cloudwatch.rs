@@ -260,12 +260,20 @@ async fn a_spike_between_two_rounds_reaches_the_alarms_maximum() {
             .await
             .unwrap();
     // Between the round at start and the one on stop, the lag spikes to 30 and falls back to 3: only
-    // the samples can tell CloudWatch.
-    tokio::time::sleep(Duration::from_millis(350)).await;
+    // the samples can tell CloudWatch. The spike begins once the first round is done (the actor
+    // samples only between rounds) and lasts ten sampling periods.
+    let ok = r#"sparta_telemetry_cloudwatch_puts_total{outcome="ok"}"#;
+    for _ in 0..200 {
+        if exposition_value(&telemetry.render(), ok) >= 1.0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(exposition_value(&telemetry.render(), ok), 1.0, "the first round was put");
     metrics::gauge!(catalog::ENGINE_LAG_SLOTS).set(30.0);
-    tokio::time::sleep(Duration::from_millis(350)).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
     metrics::gauge!(catalog::ENGINE_LAG_SLOTS).set(3.0);
-    tokio::time::sleep(Duration::from_millis(350)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
     publisher.stop().await;
 
     let direct = client(moto.endpoint(), 1);
