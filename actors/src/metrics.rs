@@ -77,7 +77,7 @@ async fn publish(ctx: &EngineContext) {
     let tracked: usize = summaries.iter().map(|s| s.validators).sum();
     metrics::gauge!(catalog::VALIDATORS_TRACKED).set(tracked as f64);
     let board = &ctx.config.scoreboard;
-    let worst = merge_worst(summaries.iter().map(|s| s.worst.clone()), board.worst_k);
+    let worst = merge_worst(summaries.iter_mut().map(|s| std::mem::take(&mut s.worst)), board.worst_k);
     // A round without every shard would name a partial list: keep the last full one instead.
     let all_shards = summaries.len() == ctx.config.trackers.max(1);
     if let Some(view) = operators(ctx, &worst).await {

@@ -32,9 +32,6 @@ impl Actor for SlashingDetector {
         _myself: ActorRef<SlashingMsg>,
         ctx: Arc<EngineContext>,
     ) -> Result<Arc<EngineContext>, ActorProcessingErr> {
-        // Present from the start at zero, so `increase()` sees the first slash as an increase.
-        metrics::counter!(catalog::NETWORK_SLASHES_TOTAL).increment(0);
-        metrics::counter!(catalog::NETWORK_PRUNES_TOTAL).increment(0);
         Ok(ctx)
     }
 

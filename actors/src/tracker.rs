@@ -162,10 +162,9 @@ impl Actor for ValidatorTracker {
             }
             TrackerMsg::Summary(reply) => {
                 let board = &state.ctx.config.scoreboard;
-                let stats: Vec<ValidatorStats> =
-                    state.monitor.validators().filter_map(|a| state.monitor.stats(a)).collect();
+                let stats = state.monitor.validators().filter_map(|a| state.monitor.stats(a));
                 let _ = reply.send(ShardSummary {
-                    worst: worst_attesters(&stats, board.worst_k, board.min_sample),
+                    worst: worst_attesters(stats, board.worst_k, board.min_sample),
                     validators: state.monitor.len(),
                     last_processed_slot: state.monitor.last_processed_slot(),
                     committee_size: state

@@ -68,9 +68,6 @@ impl Actor for ChainWatcher {
         ctx: Arc<EngineContext>,
     ) -> Result<WatcherState, ActorProcessingErr> {
         let next_slot = ctx.store.checkpoint().await?.map(Slot::next);
-        // Present from the start at zero, so `increase()` counts the first error or slot.
-        metrics::counter!(catalog::ENGINE_POLL_ERRORS_TOTAL).increment(0);
-        metrics::counter!(catalog::ENGINE_SLOTS_PROCESSED_TOTAL).increment(0);
         myself.send_message(WatcherMsg::Tick)?;
         Ok(WatcherState {
             ctx,

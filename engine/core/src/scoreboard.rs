@@ -2,6 +2,7 @@
 //! stay bounded however many validators the network has (K, and a cap on operators), which is what
 //! keeps a metrics exposition's series count independent of the validator set.
 
+use std::borrow::Borrow;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
@@ -54,12 +55,13 @@ impl Ranked {
 
 /// The `k` validators with the highest attestation miss ratio among those with at least `min_sample`
 /// accountable attestations; validators that missed nothing are never named.
-pub fn worst_attesters<'a>(
-    stats: impl IntoIterator<Item = &'a ValidatorStats>,
+pub fn worst_attesters(
+    stats: impl IntoIterator<Item = impl Borrow<ValidatorStats>>,
     k: usize,
     min_sample: u32,
 ) -> Vec<Ranked> {
     let candidates = stats.into_iter().filter_map(|s| {
+        let s = s.borrow();
         let m = s.missed_attestations;
         (m.total >= min_sample.max(1) && m.count > 0).then_some(Ranked {
             address: s.address,

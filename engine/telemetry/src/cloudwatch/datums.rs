@@ -82,22 +82,18 @@ pub fn datums(text: &str, memory: &CounterMemory, max_series: usize, samples: &G
     for ((name, dimensions), total) in totals {
         let Some(def) = catalog::find(name) else { continue };
         let key = (name, dimensions);
-        let value = match def.kind {
+        let (value, samples) = match def.kind {
             MetricKind::Counter => {
                 let before = memory.0.get(&key).copied().unwrap_or(0.0);
                 next.0.insert(key.clone(), total);
                 // A total below the last one means the counter restarted: all of it is new.
-                if total >= before { total - before } else { total }
+                (if total >= before { total - before } else { total }, Vec::new())
             }
-            _ => total,
-        };
-        let samples = match def.kind {
-            MetricKind::Gauge => {
+            _ => {
                 let mut all = samples.0.get(&key).cloned().unwrap_or_default();
-                all.push(value);
-                all
+                all.push(total);
+                (total, all)
             }
-            _ => Vec::new(),
         };
         let datum = Datum { name, dimensions: key.1, value, samples, unit: def.unit };
         if datum.dimensions.is_empty() { plain.push(datum) } else { dimensioned.push(datum) }

@@ -100,16 +100,13 @@ impl Actor for Publisher {
             CloudWatchMsg::Sample => {
                 state.samples.record(&state.telemetry.render());
                 myself.send_after(state.config.sample_every, || CloudWatchMsg::Sample);
-                return Ok(());
             }
-            _ => publish(state).await,
-        }
-        match message {
-            CloudWatchMsg::Sample => {}
             CloudWatchMsg::Tick => {
+                publish(state).await;
                 myself.send_after(state.config.interval, || CloudWatchMsg::Tick);
             }
             CloudWatchMsg::Flush(reply) => {
+                publish(state).await;
                 let _ = reply.send(());
             }
         }
