@@ -153,7 +153,13 @@ async fn on_a_short_history_a_clean_holder_keeps_the_role_a_failing_one_loses_it
     // goes silent at slot 6.
     h.advance_to(12);
     h.wait_for_checkpoint(10).await;
-    let stats = engine.validator(reliable).await.unwrap().expect("tracked").stats;
+    // The checkpoint is stored before the batch reaches the trackers: wait for the tracker too.
+    let stats = h
+        .eventually("the tracker at slot 10", || async {
+            let report = engine.validator(reliable).await.unwrap()?;
+            (report.as_of >= Some(sparta_core::Slot(10))).then_some(report.stats)
+        })
+        .await;
     assert!(stats.missed_attestations.total > 0 && stats.missed_attestations.total < 16, "{stats:?}");
     h.eventually("the failing holder's removal", || async {
         let removed = h
