@@ -33,6 +33,9 @@ pub enum Command {
         #[arg(long, default_value = "3s", value_parser = humantime::parse_duration)]
         timeout: Duration,
     },
+    /// Replay a simulated network's history through the whole engine and its embedded store, as fast
+    /// as they take it, and print the throughput (committee-slot records/s) and peak memory.
+    Replay(ReplayArgs),
     /// Connect to a node and an L1 endpoint and print the chain's facts as JSON.
     Check(CheckArgs),
     /// Upgrade a store written by an older sparta to this build's schema version.
@@ -102,6 +105,45 @@ pub struct DevnetCommand {
     /// Table prefix with --dynamodb-endpoint.
     #[arg(long, default_value = "sparta-devnet-", requires = "dynamodb_endpoint")]
     pub dynamodb_prefix: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// First slot replayed.
+    #[arg(long)]
+    pub from_slot: u64,
+    /// Last slot replayed.
+    #[arg(long)]
+    pub to_slot: u64,
+    #[command(flatten)]
+    pub network: NetworkArgs,
+    /// Where the replay keeps its store; a replay stopped early resumes from it.
+    #[arg(long, default_value = ".sparta/replay")]
+    pub data_dir: PathBuf,
+    /// Start over: delete the data directory first.
+    #[arg(long)]
+    pub fresh: bool,
+    /// Slots read, committed and fanned out as one batch.
+    #[arg(long, default_value_t = 512)]
+    pub batch_slots: u64,
+    /// Validator-tracker shards.
+    #[arg(long, default_value_t = 2)]
+    pub trackers: usize,
+    /// Link every Nth validator to a demo operator (plus the scripted ones), so roles and alerts are
+    /// decided as in production; 0 links none.
+    #[arg(long, default_value_t = 10)]
+    pub link_every: usize,
+    /// Print the Discord actions decided (they are never sent); by default they are only counted.
+    #[arg(long)]
+    pub print_actions: bool,
+    /// How often the store makes its commits durable (a killed replay resumes from the last one).
+    #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
+    pub sync_every: Duration,
+    /// Simulate the whole range before the clock starts (held in memory, as a recorded history
+    /// would be), so the throughput is the engine's alone; by default the simulator runs a bounded
+    /// distance ahead, sharing the machine with the engine.
+    #[arg(long)]
+    pub preload: bool,
 }
 
 #[derive(Debug, Args)]

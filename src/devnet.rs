@@ -22,7 +22,7 @@ use crate::store::{Backend, DynamoSection, StoreConfig};
 
 /// What makes a devnet the same network across runs (kept in the data directory).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct DevnetParams {
+pub(crate) struct DevnetParams {
     validators: usize,
     committee: usize,
     epoch_slots: u64,
@@ -33,7 +33,7 @@ struct DevnetParams {
 }
 
 impl DevnetParams {
-    fn new(args: &NetworkArgs, genesis_time_s: u64) -> Self {
+    pub(crate) fn new(args: &NetworkArgs, genesis_time_s: u64) -> Self {
         Self {
             validators: args.validators,
             committee: args.committee,
@@ -45,7 +45,7 @@ impl DevnetParams {
         }
     }
 
-    fn config(&self) -> DevnetConfig {
+    pub(crate) fn config(&self) -> DevnetConfig {
         DevnetConfig {
             validators: self.validators,
             committee_size: self.committee,
@@ -91,7 +91,7 @@ fn now_s() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
 }
 
-fn validate(args: &NetworkArgs) -> anyhow::Result<()> {
+pub(crate) fn validate(args: &NetworkArgs) -> anyhow::Result<()> {
     if args.validators == 0 || args.committee == 0 || args.epoch_slots == 0 || args.slot_seconds == 0 {
         bail!("--validators, --committee, --epoch-slots and --slot-seconds must all be positive");
     }

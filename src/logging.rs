@@ -16,9 +16,14 @@ static MASKED: RwLock<Vec<String>> = RwLock::new(Vec::new());
 /// Values this short are not masked: they would scramble ordinary text and protect nothing.
 const MIN_MASKED_LEN: usize = 6;
 
-pub fn init(json: bool) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,ractor=warn,hyper=warn,reqwest=warn,alloy=warn"));
+/// The level without `RUST_LOG`: the engine's story at info, chatty libraries at warn.
+pub const DEFAULT_FILTER: &str = "info,ractor=warn,hyper=warn,reqwest=warn,alloy=warn";
+/// For `sparta replay`: a progress bar and a summary say what a log line per batch and per decision would
+/// (and a replay's superseded deliveries are expected, not worth a warning each).
+pub const QUIET_FILTER: &str = "warn,sparta_actors::publisher=error";
+
+pub fn init(json: bool, default_filter: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(MaskedStderr)

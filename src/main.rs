@@ -9,6 +9,7 @@ mod discord;
 mod ha;
 mod logging;
 mod probe;
+mod replay;
 mod run;
 mod secrets;
 mod store;
@@ -24,7 +25,8 @@ fn main() -> ExitCode {
     // Two TLS backends are linked (aws-lc-rs and ring); rustls needs the process default chosen.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let cli = Cli::parse();
-    logging::init(cli.log_json);
+    let quiet = matches!(cli.command, Command::Replay(_));
+    logging::init(cli.log_json, if quiet { logging::QUIET_FILTER } else { logging::DEFAULT_FILTER });
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(error) => {
@@ -37,6 +39,7 @@ fn main() -> ExitCode {
             Command::Devnet(args) => devnet::main(*args).await,
             Command::Run { config } => run::main(&ConfigSource::choose(config)).await,
             Command::Probe { url, timeout } => probe::main(&url, timeout).await,
+            Command::Replay(args) => replay::main(args).await,
             Command::Check(args) => check::main(args).await,
             Command::Migrate(args) => store::migrate_command(args).await,
             Command::Discord { command: DiscordCommand::RegisterCommands { config, guild } } => {

@@ -87,7 +87,8 @@ impl Actor for AlertPublisher {
         match msg {
             AlertMsg::Stats(update) => {
                 state.ctx.mailboxes.taken(ChildKind::Alerts);
-                evaluate(state, &update).await?
+                evaluate(state, &update).await?;
+                update.record_latency("alerts");
             }
             AlertMsg::Slashed { event, reply } => {
                 let evidence = format!(

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use sparta_bot::DiscordSink;
-use sparta_chain::source::ChainSource;
+use sparta_chain::source::SlotSource;
 use sparta_core::policy::{AlertPolicy, RolePolicy};
 use sparta_core::scoreboard::ScoreboardConfig;
 use sparta_core::{InactivityRule, MonitorConfig, SlotClock};
@@ -29,6 +29,9 @@ pub struct EngineConfig {
     pub batch_slots: u64,
     /// On a first start, how many slots before the chain's safe slot to backfill.
     pub backfill_slots: u64,
+    /// While catching up, the watcher reads on only while every tracker and decider has at most this
+    /// many messages waiting, so a backlog is bounded in memory.
+    pub max_queued_batches: u64,
     /// Sentinel window and per-epoch history.
     pub monitor: MonitorConfig,
     pub roles: RolePolicy,
@@ -60,6 +63,7 @@ impl Default for EngineConfig {
             trackers: 2,
             batch_slots: 32,
             backfill_slots: 768,
+            max_queued_batches: 4,
             monitor: MonitorConfig::default(),
             roles: RolePolicy::default(),
             alerts: AlertPolicy::default(),
@@ -99,7 +103,7 @@ pub struct EngineContext {
     pub sink: Arc<dyn DiscordSink>,
     pub clock: Arc<dyn SlotClock>,
     /// The source keeps caches (committees, checkpoints) that outlive a watcher restart.
-    pub source: Mutex<ChainSource>,
+    pub source: Mutex<Box<dyn SlotSource>>,
     /// Set when this engine runs as the elected leader: its store is fenced with this token and the
     /// outbox publisher checks the lease before every Discord send.
     pub leadership: Option<Fence>,
@@ -124,9 +128,9 @@ impl EngineContext {
         store: Arc<dyn Store>,
         sink: Arc<dyn DiscordSink>,
         clock: Arc<dyn SlotClock>,
-        source: ChainSource,
+        source: impl SlotSource + 'static,
     ) -> Arc<Self> {
-        Self::build(config, store, sink, clock, source, None)
+        Self::build(config, store, sink, clock, Box::new(source), None)
     }
 
     /// An engine that publishes only while `fence` is the current leadership term: every decision,
@@ -136,11 +140,11 @@ impl EngineContext {
         store: Arc<dyn Store>,
         sink: Arc<dyn DiscordSink>,
         clock: Arc<dyn SlotClock>,
-        source: ChainSource,
+        source: impl SlotSource + 'static,
         fence: Fence,
     ) -> Arc<Self> {
         let fenced = store.fenced(fence.clone());
-        Self::build(config, fenced, sink, clock, source, Some(fence))
+        Self::build(config, fenced, sink, clock, Box::new(source), Some(fence))
     }
 
     fn build(
@@ -148,7 +152,7 @@ impl EngineContext {
         store: Arc<dyn Store>,
         sink: Arc<dyn DiscordSink>,
         clock: Arc<dyn SlotClock>,
-        source: ChainSource,
+        source: Box<dyn SlotSource>,
         leadership: Option<Fence>,
     ) -> Arc<Self> {
         // Epoch boundaries are the chain's, whatever the config file says.

@@ -79,6 +79,22 @@ impl Engine {
         Ok(EngineStatus { checkpoint, validators, restarts })
     }
 
+    /// The slot every tracker shard has processed: the least of theirs (`None` until all have one).
+    pub async fn tracked_through(&self) -> Result<Option<Slot>, EngineError> {
+        let mut through: Option<Slot> = None;
+        for shard in 0..self.ctx.config.trackers.max(1) {
+            let kind = ChildKind::Tracker(shard);
+            let tracker = self.lookup::<TrackerMsg>(kind)?;
+            let Some(last) =
+                answer(tracker.call(TrackerMsg::ProcessedThrough, Some(self.timeout())).await, kind)?
+            else {
+                return Ok(None);
+            };
+            through = Some(through.map_or(last, |t| t.min(last)));
+        }
+        Ok(through)
+    }
+
     /// A cloneable handle answering questions while the engine runs (the bot's view of it).
     pub fn handle(&self) -> EngineHandle {
         EngineHandle { ctx: self.ctx.clone() }

@@ -166,6 +166,7 @@ impl Actor for RoleAssigner {
                     state.stats.insert(stats.address, stats.clone());
                 }
                 apply(state, &users.into_iter().collect::<Vec<_>>()).await?;
+                update.record_latency("roles");
             }
             RoleMsg::Flag { validator, flag, slot, reply } => {
                 state.as_of = state.as_of.max(slot);

@@ -7,11 +7,14 @@
 //! slot history, which the watcher wrote before sending anything.
 
 use std::sync::Arc;
+use std::time::Instant;
 
+use alloy_primitives::map::AddressHashSet;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use serde::Serialize;
 use sparta_core::monitor::NetworkSummary;
 use sparta_core::scoreboard::{Ranked, worst_attesters};
+use sparta_telemetry::catalog;
 use std::collections::BTreeSet;
 
 use sparta_core::{Address, Epoch, EpochPerformance, Slot, SlotFacts, ValidatorMonitor, ValidatorStats};
@@ -23,11 +26,14 @@ use crate::names::ChildKind;
 use crate::roles::RoleMsg;
 
 pub enum TrackerMsg {
-    Slots(Arc<Vec<SlotFacts>>),
+    /// A batch of slots, and when the watcher finished reading it from the chain.
+    Slots(Arc<Vec<SlotFacts>>, Instant),
     Stats(Address, RpcReplyPort<Option<ValidatorReport>>),
     /// The validator's stats over `from..=to` (the node's `node_getValidatorStats(v, from, to)`).
     StatsBetween(Address, Slot, Slot, RpcReplyPort<Option<ValidatorStats>>),
     Summary(RpcReplyPort<ShardSummary>),
+    /// The last slot this shard processed (cheap: no stats are computed).
+    ProcessedThrough(RpcReplyPort<Option<Slot>>),
     /// Send every validator's current stats to the deciders (one of them restarted).
     Republish,
     /// Fault injection for supervision tests: panics inside the actor.
@@ -59,6 +65,19 @@ pub struct ShardSummary {
 pub struct StatsUpdate {
     pub as_of: Slot,
     pub stats: Vec<ValidatorStats>,
+    /// When the batch behind these stats was read from the chain (not set for a republish), for the
+    /// deciders' latency.
+    pub read_at: Option<Instant>,
+}
+
+impl StatsUpdate {
+    /// Records how long the update took from the chain read to `decider`'s decision on it.
+    pub(crate) fn record_latency(&self, decider: &'static str) {
+        if let Some(read_at) = self.read_at {
+            metrics::histogram!(catalog::ENGINE_DECISION_LATENCY_SECONDS, "decider" => decider)
+                .record(read_at.elapsed().as_secs_f64());
+        }
+    }
 }
 
 pub struct ValidatorTracker;
@@ -111,7 +130,7 @@ impl Actor for ValidatorTracker {
         );
         // Everything is (re)published: whoever missed updates while this shard was down catches up.
         let all: Vec<Address> = state.monitor.validators().copied().collect();
-        publish(&mut state, all);
+        publish(&mut state, all, None);
         flush(&mut state).await?;
         Ok(state)
     }
@@ -132,7 +151,7 @@ impl Actor for ValidatorTracker {
         state: &mut TrackerState,
     ) -> Result<(), ActorProcessingErr> {
         match msg {
-            TrackerMsg::Slots(batch) => {
+            TrackerMsg::Slots(batch, read_at) => {
                 state.ctx.mailboxes.taken(ChildKind::Tracker(state.shard));
                 let expected = state.monitor.last_processed_slot().map(Slot::next);
                 let gap = matches!((expected, batch.first()), (Some(e), Some(f)) if f.slot > e);
@@ -144,7 +163,7 @@ impl Actor for ValidatorTracker {
                 } else {
                     register(state, &batch)
                 };
-                publish(state, changed);
+                publish(state, changed, Some(read_at));
                 // Stored every batch: a stop that cuts the tracker short must not leave stored stats
                 // behind stored slots (per-epoch flushing did; see the README's request counts).
                 flush(state).await?;
@@ -175,9 +194,12 @@ impl Actor for ValidatorTracker {
                     network: state.monitor.network_summary(),
                 });
             }
+            TrackerMsg::ProcessedThrough(reply) => {
+                let _ = reply.send(state.monitor.last_processed_slot());
+            }
             TrackerMsg::Republish => {
                 let all: Vec<Address> = state.monitor.validators().copied().collect();
-                hand_on(state, &all);
+                hand_on(state, &all, None);
             }
             TrackerMsg::InjectPanic => panic!("injected fault in validator tracker {}", state.shard),
         }
@@ -188,12 +210,13 @@ impl Actor for ValidatorTracker {
 fn register(state: &mut TrackerState, batch: &[SlotFacts]) -> Vec<Address> {
     let shards = state.ctx.config.trackers;
     let shard = state.shard;
-    let mut changed = Vec::new();
+    // A validator changes in many slots of a batch: dedupe as they come, sort the few that remain.
+    let mut changed = AddressHashSet::default();
     for facts in batch {
         changed.extend(state.monitor.register_slot_for(facts, |a| shard_of(a, shards) == shard));
     }
+    let mut changed: Vec<Address> = changed.into_iter().collect();
     changed.sort_unstable();
-    changed.dedup();
     changed
 }
 
@@ -242,18 +265,18 @@ async fn flush(state: &mut TrackerState) -> Result<(), ActorProcessingErr> {
 
 /// Hands the changed stats to the role assigner and the alert publisher, and marks them for the
 /// next flush.
-fn publish(state: &mut TrackerState, changed: Vec<Address>) {
+fn publish(state: &mut TrackerState, changed: Vec<Address>, read_at: Option<Instant>) {
     if !changed.is_empty() {
-        hand_on(state, &changed);
+        hand_on(state, &changed, read_at);
         state.dirty.extend(changed);
     }
 }
 
 /// Sends the current stats of `validators` to the role assigner and the alert publisher.
-fn hand_on(state: &TrackerState, validators: &[Address]) {
+fn hand_on(state: &TrackerState, validators: &[Address], read_at: Option<Instant>) {
     let Some(as_of) = state.monitor.last_processed_slot() else { return };
     let stats: Vec<ValidatorStats> = validators.iter().filter_map(|a| state.monitor.stats(a)).collect();
-    let update = Arc::new(StatsUpdate { as_of, stats });
+    let update = Arc::new(StatsUpdate { as_of, stats, read_at });
     let names = &state.ctx.names;
     // Missing peers ask for everything when they start, so a failed send loses nothing.
     if let Some(roles) = names.lookup::<RoleMsg>(ChildKind::Roles)

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ractor::{Actor, ActorProcessingErr, ActorRef};
+use sparta_chain::source::SlotSource;
 use sparta_core::{ChainEvent, Epoch, Slot, SlotFacts};
 use tracing::{debug, info, warn};
 
@@ -98,6 +99,7 @@ impl Actor for ChainWatcher {
                         state.failures = 0;
                         Duration::ZERO
                     }
+                    Ok(Progress::Backlogged) => BACKLOG_PAUSE,
                     Err(error) => {
                         state.failures += 1;
                         metrics::counter!(catalog::ENGINE_POLL_ERRORS_TOTAL).increment(1);
@@ -116,6 +118,17 @@ impl Actor for ChainWatcher {
 enum Progress {
     CaughtUp,
     MoreToRead,
+    /// More to read, but the actors downstream have not taken what was sent yet.
+    Backlogged,
+}
+
+/// How long the watcher waits for a backlog downstream to drain before reading on.
+const BACKLOG_PAUSE: Duration = Duration::from_millis(5);
+
+/// True when a tracker or a decider has more than `max_queued_batches` messages waiting: reading on
+/// would only grow queues (memory) while catching up, not speed anything up.
+fn backlogged(ctx: &EngineContext) -> bool {
+    ctx.mailboxes.depths().iter().any(|(_, depth)| *depth > ctx.config.max_queued_batches)
 }
 
 /// Exponential backoff capped at one slot, so a dead node is retried at least once a slot.
@@ -138,7 +151,7 @@ async fn poll(state: &mut WatcherState) -> Result<Progress, ActorProcessingErr> 
     };
     state.next_slot = Some(next);
     publish_chain_gauges(&ctx, safe);
-    match source.l1().tips().await {
+    match source.tips().await {
         Ok((pending, proven)) => {
             metrics::gauge!(catalog::NETWORK_PENDING_CHECKPOINT).set(pending as f64);
             metrics::gauge!(catalog::NETWORK_PROVEN_CHECKPOINT).set(proven as f64);
@@ -170,6 +183,9 @@ async fn poll(state: &mut WatcherState) -> Result<Progress, ActorProcessingErr> 
         return Ok(Progress::CaughtUp);
     }
 
+    if backlogged(&ctx) {
+        return Ok(Progress::Backlogged);
+    }
     let last = Slot(safe.0.min(next.0 + ctx.config.batch_slots.max(1) - 1));
     let mut batch = Vec::with_capacity((last.0 - next.0 + 1) as usize);
     for slot in next.0..=last.0 {
@@ -177,6 +193,7 @@ async fn poll(state: &mut WatcherState) -> Result<Progress, ActorProcessingErr> 
     }
     let events = read_l1_events(&ctx, &mut source).await?;
     drop(source);
+    let read_at = Instant::now();
 
     // Durable first: a crash after this line loses nothing, the trackers can re-read it.
     let started = Instant::now();
@@ -187,7 +204,7 @@ async fn poll(state: &mut WatcherState) -> Result<Progress, ActorProcessingErr> 
     record_progress(&ctx, &batch);
     trim_history(&ctx, &batch).await?;
 
-    fan_out(&ctx, Arc::new(batch));
+    fan_out(&ctx, Arc::new(batch), read_at);
     deliver_events(&ctx, events).await?;
     Ok(if last < safe { Progress::MoreToRead } else { Progress::CaughtUp })
 }
@@ -209,11 +226,11 @@ async fn trim_history(ctx: &EngineContext, batch: &[SlotFacts]) -> Result<(), Ac
     Ok(())
 }
 
-fn fan_out(ctx: &EngineContext, batch: Arc<Vec<SlotFacts>>) {
+fn fan_out(ctx: &EngineContext, batch: Arc<Vec<SlotFacts>>, read_at: Instant) {
     for shard in 0..ctx.config.trackers.max(1) {
         match ctx.names.lookup::<TrackerMsg>(ChildKind::Tracker(shard)) {
             // A tracker that misses this batch (restarting right now) reads it from the store.
-            Some(tracker) => match tracker.send_message(TrackerMsg::Slots(batch.clone())) {
+            Some(tracker) => match tracker.send_message(TrackerMsg::Slots(batch.clone(), read_at)) {
                 Ok(()) => ctx.mailboxes.sent(ChildKind::Tracker(shard)),
                 Err(_) => debug!(shard, "tracker is restarting; it will catch up from the store"),
             },
@@ -225,7 +242,7 @@ fn fan_out(ctx: &EngineContext, batch: Arc<Vec<SlotFacts>>) {
 /// Reads L1 logs from the stored cursor to the L1 head; returns them with the new cursor.
 async fn read_l1_events(
     ctx: &EngineContext,
-    source: &mut sparta_chain::source::ChainSource,
+    source: &mut Box<dyn SlotSource>,
 ) -> Result<Option<(Vec<ChainEvent>, u64)>, ActorProcessingErr> {
     let head = source.l1_head_block().await?;
     let from = match ctx.store.cursor(L1_CURSOR).await? {

@@ -9,6 +9,7 @@ mod failover;
 mod front;
 mod process;
 mod prometheus;
+mod replay;
 /// The bot's OpenAPI checker, shared so the API's answers are checked by the same code here.
 #[allow(dead_code)]
 #[path = "../../bot/tests/it/schema.rs"]

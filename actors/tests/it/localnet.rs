@@ -357,9 +357,11 @@ async fn l1_view_equals_the_contracts(
         };
         assert_eq!(facts.proposer, proposer, "proposer of slot {}", facts.slot);
     }
+    // The engine's own L1 reader (a second one: the engine holds its source behind the SlotSource trait).
+    let reader = ChainSource::connect(&net.node_url, &net.l1_url).await.expect("the reader connects");
     for &validator in &net.validators {
         let status = chain.l1.uint(chain.rollup, "30ccebb5", &[address_word(validator)]).await; // getStatus(address)
-        let seen = run.engine.context().source.lock().await.l1().attester_status(validator).await.unwrap();
+        let seen = reader.l1().attester_status(validator).await.unwrap();
         assert_eq!(seen as u64, status, "status of {validator:#x}");
     }
     until("the engine's checkpoint tips to equal the Rollup's", run.deadline, || async {

@@ -11,4 +11,4 @@ pub mod source;
 
 pub use l1::{L1Error, L1Reader};
 pub use node::{NodeClient, NodeError};
-pub use source::{ChainFacts, ChainSource, SourceError};
+pub use source::{ChainFacts, ChainSource, SlotSource, SourceError};

@@ -2,6 +2,7 @@
 //! into the [`SlotFacts`] and [`ChainEvent`]s the engine consumes.
 
 mod checkpoints;
+mod slot_source;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use sparta_core::{
 use crate::l1::{L1Error, L1EventKind, L1Reader};
 use crate::node::{CommitteeAttestation, NodeClient, NodeError, ValidatorsStats};
 pub use checkpoints::{CheckpointCache, SeenCheckpoint};
+pub use slot_source::SlotSource;
 
 /// Slots younger than this are not final: p2p attestations and L1 inclusion still settle (the
 /// Sentinel waits the same two slots).

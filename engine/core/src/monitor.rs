@@ -9,9 +9,9 @@ mod epochs;
 mod history;
 mod network;
 
-use std::collections::{HashMap, HashSet};
 use std::fmt;
 
+use alloy_primitives::map::AddressHashMap;
 use serde::{Deserialize, Serialize};
 
 pub use history::MAX_SLOT;
@@ -38,11 +38,21 @@ pub struct MonitorConfig {
     pub epoch_history: usize,
     /// Slots per epoch, used to date statuses read without facts and to tell an epoch's last slot.
     pub epoch_duration_slots: u64,
+    /// Keep each validator's newest `slot_window` entries whatever their age, as the node's Sentinel
+    /// does, so [`ValidatorMonitor::stats_between`] answers for ranges before the window too. Off (the
+    /// engine), an entry is dropped once the window has passed it: a validator that sat on a committee
+    /// long ago holds no history, only its per-epoch trend, and memory follows the window.
+    pub keep_old_entries: bool,
 }
 
 impl Default for MonitorConfig {
     fn default() -> Self {
-        Self { slot_window: SENTINEL_HISTORY_EPOCHS * 32, epoch_history: 64, epoch_duration_slots: 32 }
+        Self {
+            slot_window: SENTINEL_HISTORY_EPOCHS * 32,
+            epoch_history: 64,
+            epoch_duration_slots: 32,
+            keep_old_entries: false,
+        }
     }
 }
 
@@ -63,7 +73,8 @@ struct ValidatorRecord {
 #[derive(Clone)]
 pub struct ValidatorMonitor {
     config: MonitorConfig,
-    validators: HashMap<Address, ValidatorRecord>,
+    /// Keyed with a fast fixed-bytes hasher: addresses are hashed several times per committee seat.
+    validators: AddressHashMap<ValidatorRecord>,
     last_processed: Option<Slot>,
     /// The epoch of the newest registered facts; facts from an earlier epoch are inconsistent input.
     last_facts_epoch: Option<Epoch>,
@@ -90,7 +101,7 @@ impl ValidatorMonitor {
         config.epoch_duration_slots = config.epoch_duration_slots.max(1);
         Self {
             config,
-            validators: HashMap::new(),
+            validators: AddressHashMap::default(),
             last_processed: None,
             last_facts_epoch: None,
             first_open_epoch: Epoch(0),
@@ -247,7 +258,17 @@ impl ValidatorMonitor {
         let epoch_done = (slot.0 + 1).is_multiple_of(self.config.epoch_duration_slots);
         let first_open = if epoch_done { Epoch(epoch.0 + 1) } else { epoch };
         self.first_open_epoch = self.first_open_epoch.max(first_open);
-        self.network.advance(slot, Slot(slot.0.saturating_sub(self.config.slot_window)))
+        let window_start = slot.0.saturating_sub(self.config.slot_window);
+        let expired = self.network.advance(slot, Slot(window_start));
+        if !self.config.keep_old_entries {
+            // Exactly the validators with an entry in a slot that just left the window.
+            for validator in &expired {
+                if let Some(record) = self.validators.get_mut(validator) {
+                    record.history.drop_before(window_start);
+                }
+            }
+        }
+        expired
     }
 
     fn record(
@@ -273,9 +294,13 @@ impl ValidatorMonitor {
         if expired.is_empty() {
             return changed;
         }
-        let mut seen: HashSet<Address> = changed.iter().copied().collect();
+        // A committee's worth each: a scan beats building a set for every slot.
+        let recorded = changed.len();
         for validator in expired {
-            if self.validators.contains_key(&validator) && seen.insert(validator) {
+            if !changed[..recorded].contains(&validator)
+                && !changed[recorded..].contains(&validator)
+                && self.validators.contains_key(&validator)
+            {
                 changed.push(validator);
             }
         }

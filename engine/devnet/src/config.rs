@@ -63,6 +63,8 @@ pub enum ConfigError {
     ZeroSlotDuration,
     #[error("the clock is at slot {slot}, more than {max} slots after genesis: set genesis_time_s near now")]
     GenesisTooFarInPast { slot: u64, max: u64 },
+    #[error("cannot start the replay's simulator thread: {0}")]
+    Simulator(String),
     #[error("the clock's timing {clock:?} differs from the config's {config:?}")]
     ClockMismatch { clock: ChainTiming, config: ChainTiming },
 }

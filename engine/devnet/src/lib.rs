@@ -5,7 +5,8 @@
 //! [`sparta_core::SlotClock`]). [`Devnet::start`] serves it as an Aztec node JSON-RPC (`node_*`,
 //! with Sentinel stats) and an Ethereum JSON-RPC subset (`eth_call` against the Registry, Rollup,
 //! GSE, Slasher and TallySlashingProposer; `eth_getLogs`; blocks), so the engine reads it exactly as
-//! it reads a real network.
+//! it reads a real network. [`SyntheticHistory`] hands the same history to the engine directly, for
+//! replays at scale.
 
 mod addresses;
 mod config;
@@ -18,6 +19,7 @@ mod network;
 mod node_rpc;
 pub mod params;
 mod profile;
+mod replay;
 mod sentinel;
 mod server;
 mod wire;
@@ -26,4 +28,5 @@ pub use addresses::L1Addresses;
 pub use config::{ConfigError, DevnetConfig, ProtocolVersion};
 pub use network::{L1Event, Network, SlotRecord, Validator};
 pub use profile::{Profile, SCRIPTED};
+pub use replay::{Ahead, SyntheticHistory};
 pub use server::{Devnet, DevnetError, ListenAddrs, Outage, RunningDevnet};

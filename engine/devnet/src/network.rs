@@ -96,11 +96,24 @@ pub enum L1Event {
 
 #[derive(Default)]
 struct State {
-    /// Index = slot number.
-    records: Vec<SlotRecord>,
+    /// Index = slot number − `forgotten`.
+    records: std::collections::VecDeque<SlotRecord>,
+    /// Slots whose records were dropped by [`Network::forget_before`].
+    forgotten: u64,
     /// Index = checkpoint number − 1.
     checkpoint_slots: Vec<Slot>,
     committees: HashMap<u64, Arc<[Address]>>,
+}
+
+impl State {
+    /// The first slot not simulated yet.
+    fn next_slot(&self) -> u64 {
+        self.forgotten + self.records.len() as u64
+    }
+
+    fn record(&self, slot: Slot) -> Option<&SlotRecord> {
+        self.records.get(usize::try_from(slot.0.checked_sub(self.forgotten)?).ok()?)
+    }
 }
 
 /// A deterministic Aztec network, advanced by its clock.
@@ -239,10 +252,10 @@ impl Network {
         }
         let mut state = self.lock();
         self.ensure_through(&mut state, slot);
-        state.records.get(slot.0 as usize).cloned()
+        state.record(slot).cloned()
     }
 
-    /// Records of `from..=to`, clipped to the current slot.
+    /// Records of `from..=to`, clipped to the current slot (and to what was not forgotten).
     pub fn slots(&self, from: Slot, to: Slot) -> Vec<SlotRecord> {
         let to = to.min(self.current_slot());
         if from > to {
@@ -250,7 +263,8 @@ impl Network {
         }
         let mut state = self.lock();
         self.ensure_through(&mut state, to);
-        state.records[from.0 as usize..=to.0 as usize].to_vec()
+        let from = from.0.max(state.forgotten);
+        (from..=to.0).filter_map(|slot| state.record(Slot(slot)).cloned()).collect()
     }
 
     /// The number of checkpoints mined up to and including `slot` (clipped to now).
@@ -276,7 +290,21 @@ impl Network {
         let mut state = self.lock();
         self.ensure_through(&mut state, now);
         let slot = *state.checkpoint_slots.get(usize::try_from(number.checked_sub(1)?).ok()?)?;
-        state.records.get(slot.0 as usize).cloned()
+        state.record(slot).cloned()
+    }
+
+    /// Drops the cached records before `slot` (a long replay reads each slot once). Checkpoint
+    /// numbering is unaffected; the records of forgotten slots read as absent.
+    pub fn forget_before(&self, slot: Slot) {
+        let mut state = self.lock();
+        let slot = slot.0.min(state.next_slot());
+        while state.forgotten < slot {
+            state.records.pop_front();
+            state.forgotten += 1;
+        }
+        // Committees are pure: one asked for again is sampled again.
+        let epoch = self.epoch_of(Slot(slot)).0;
+        state.committees.retain(|e, _| *e >= epoch);
     }
 
     /// `getStatus` of `address` at `slot`.
@@ -472,14 +500,14 @@ impl Network {
     }
 
     fn ensure_through(&self, state: &mut State, slot: Slot) {
-        while (state.records.len() as u64) <= slot.0 {
-            let next = Slot(state.records.len() as u64);
+        while state.next_slot() <= slot.0 {
+            let next = Slot(state.next_slot());
             let record = self.simulate(state, next);
             if let Some(n) = record.checkpoint {
                 debug_assert_eq!(n as usize, state.checkpoint_slots.len() + 1);
                 state.checkpoint_slots.push(next);
             }
-            state.records.push(record);
+            state.records.push_back(record);
         }
     }
 

@@ -34,7 +34,8 @@ impl std::fmt::Debug for Sentinel {
 
 impl Sentinel {
     pub fn new(network: Arc<Network>) -> Self {
-        let config = MonitorConfig::for_timing(&network.timing());
+        // The node keeps its newest entries whatever their age, and answers old ranges from them.
+        let config = MonitorConfig { keep_old_entries: true, ..MonitorConfig::for_timing(&network.timing()) };
         Self { network, slot_window: config.slot_window, monitor: Mutex::new(ValidatorMonitor::new(config)) }
     }
 

@@ -20,7 +20,7 @@ pub mod outbox;
 mod store;
 
 pub use dynamo::{DynamoConfig, DynamoStore};
-pub use embedded::EmbeddedStore;
+pub use embedded::{Durability, EmbeddedStore};
 pub use error::{SCHEMA_VERSION, StoreError};
 pub use model::{AlertRecord, AlertSettings, Challenge, Fence, Lease, Link, NetworkIdentity, RoleState};
 pub use outbox::{AuditEntry, Decision, OutboxEntry, OutboxRecord, OutboxState, SettleRefused, Settlement};

@@ -100,6 +100,7 @@ pub const ENGINE_POLL_ERRORS_TOTAL: &str = "sparta_engine_poll_errors_total";
 pub const NETWORK_PRUNES_TOTAL: &str = "sparta_network_prunes_total";
 pub const NETWORK_CHECKPOINT_AGE_SECONDS: &str = "sparta_network_checkpoint_age_seconds";
 pub const ENGINE_DATA_AGE_SECONDS: &str = "sparta_engine_data_age_seconds";
+pub const ENGINE_DECISION_LATENCY_SECONDS: &str = "sparta_engine_decision_latency_seconds";
 pub const ENGINE_LEADER: &str = "sparta_engine_leader";
 pub const ENGINE_LEADER_TOKEN: &str = "sparta_engine_leader_token";
 pub const CHAIN_RPC_DURATION_SECONDS: &str = "sparta_chain_rpc_duration_seconds";
@@ -193,6 +194,13 @@ pub static CATALOG: &[MetricDef] = &[
         &[],
     ),
     def(ENGINE_DATA_AGE_SECONDS, Gauge, Seconds, "Age of the last processed slot's start.", &[]),
+    def(
+        ENGINE_DECISION_LATENCY_SECONDS,
+        Histogram,
+        Seconds,
+        "From a slot batch read from the chain to the role or alert decision on its stats, by decider.",
+        &["decider"],
+    ),
     def(ENGINE_LEADER, Gauge, Number, "1 while this instance leads (publishes), 0 while it stands by.", &[]),
     def(ENGINE_LEADER_TOKEN, Gauge, Number, "Fencing token of the current leadership term.", &[]),
     def(

@@ -23,10 +23,11 @@ impl EpochLedger {
             Some(open) if epoch <= open.epoch => open,
             slot => {
                 if let Some(done) = slot.take() {
-                    self.closed.push_back(done);
-                    while self.closed.len() > keep {
+                    // Make room first, so the ring never grows past `keep` (and its memory never doubles).
+                    while self.closed.len() >= keep.max(1) {
                         self.closed.pop_front();
                     }
+                    self.closed.push_back(done);
                 }
                 slot.insert(EpochPerformance { epoch, missed: 0, total: 0 })
             }

@@ -52,6 +52,19 @@ impl History {
         true
     }
 
+    /// Drops the entries before `slot`, and gives back memory the ring no longer needs (a validator
+    /// off the committee for a window holds none).
+    pub fn drop_before(&mut self, slot: u64) {
+        let stale = self.entries.partition_point(|e| e.slot() < slot);
+        if stale == 0 {
+            return;
+        }
+        self.entries.drain(..stale);
+        if self.entries.is_empty() || self.entries.capacity() > 2 * self.entries.len() + 4 {
+            self.entries.shrink_to_fit();
+        }
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (Slot, ValidatorStatusInSlot)> + '_ {
         self.entries.iter().map(|e| (Slot(e.slot()), e.status()))
     }
@@ -160,6 +173,19 @@ mod tests {
     fn push_trims_to_the_cap_keeping_the_newest() {
         let h = history(&[(1, AttestationSent), (2, AttestationMissed), (3, CheckpointMined)], 2);
         assert_eq!(h.iter().map(|(s, _)| s.0).collect::<Vec<_>>(), vec![2, 3]);
+    }
+
+    #[test]
+    fn dropping_old_entries_keeps_the_rest_and_frees_an_emptied_ring() {
+        let mut h = history(&[(1, AttestationSent), (5, AttestationMissed), (9, CheckpointMined)], 8);
+        h.drop_before(5);
+        assert_eq!(h.iter().map(|(s, _)| s.0).collect::<Vec<_>>(), vec![5, 9]);
+        h.drop_before(5);
+        assert_eq!(h.iter().count(), 2, "nothing older left");
+        h.drop_before(100);
+        assert_eq!(h.iter().count(), 0);
+        assert_eq!(h.entries.capacity(), 0, "an empty ring holds no memory");
+        assert!(h.push(101, AttestationSent, 8), "and takes new entries");
     }
 
     #[test]

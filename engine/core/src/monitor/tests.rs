@@ -12,7 +12,12 @@ fn v(n: u8) -> Address {
 }
 
 fn monitor(slot_window: u64, epoch_duration_slots: u64) -> ValidatorMonitor {
-    ValidatorMonitor::new(MonitorConfig { slot_window, epoch_history: 64, epoch_duration_slots })
+    ValidatorMonitor::new(MonitorConfig {
+        slot_window,
+        epoch_history: 64,
+        epoch_duration_slots,
+        keep_old_entries: true,
+    })
 }
 
 /// Slot facts with committee `v(1)..=v(size)`, proposer `v(1)`, and the given seats attesting.

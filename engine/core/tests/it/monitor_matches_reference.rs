@@ -85,8 +85,15 @@ fn run_case(seed: u64) -> Result<(), String> {
     let owns = move |a: &Address| !sharded || a[0] % 2 == 1;
     let steps = rng.random_range(1..=32);
 
-    let config = MonitorConfig { slot_window: window, epoch_history, epoch_duration_slots: epoch_len };
+    let config = MonitorConfig {
+        slot_window: window,
+        epoch_history,
+        epoch_duration_slots: epoch_len,
+        keep_old_entries: true,
+    };
     let mut monitor = ValidatorMonitor::new(config.clone());
+    // The engine's setting: entries the window has passed are dropped; its window stats must not change.
+    let mut trimmed = ValidatorMonitor::new(MonitorConfig { keep_old_entries: false, ..config.clone() });
     let mut reference = ReferenceSentinel::new(window, epoch_len, epoch_history);
     let mut case = Case { rng, pool: pool.clone(), epoch_len };
     let mut slot = case.rng.random_range(0..5u64);
@@ -96,6 +103,7 @@ fn run_case(seed: u64) -> Result<(), String> {
             // A slot the source skipped.
             0 => {
                 monitor.mark_processed(Slot(slot));
+                trimmed.mark_processed(Slot(slot));
                 reference.mark_processed(slot);
             }
             // A replay of an old slot: must change nothing.
@@ -104,6 +112,7 @@ fn run_case(seed: u64) -> Result<(), String> {
                 let facts = case.facts(old);
                 let before: Vec<_> = pool.iter().map(|v| monitor.stats(v)).collect();
                 let changed = monitor.register_slot_for(&facts, owns);
+                trimmed.register_slot_for(&facts, owns);
                 reference.register_slot(&facts, &owns);
                 let after: Vec<_> = pool.iter().map(|v| monitor.stats(v)).collect();
                 if !changed.is_empty() || before != after {
@@ -114,6 +123,10 @@ fn run_case(seed: u64) -> Result<(), String> {
                 let facts = case.facts(slot);
                 let before: Vec<_> = pool.iter().map(|v| monitor.stats(v)).collect();
                 let changed = monitor.register_slot_for(&facts, owns);
+                let changed_trimmed = trimmed.register_slot_for(&facts, owns);
+                if changed_trimmed != changed {
+                    return Err(format!("step {step}: trimming changed what was reported as changed"));
+                }
                 reference.register_slot(&facts, &owns);
                 for (v, old) in pool.iter().zip(before) {
                     if monitor.stats(v) != old && !changed.contains(v) {
@@ -124,6 +137,7 @@ fn run_case(seed: u64) -> Result<(), String> {
         }
         slot += case.rng.random_range(1..=3);
         compare(&monitor, &reference, &pool, &mut case.rng).map_err(|e| format!("step {step}: {e}"))?;
+        compare_window(&trimmed, &reference, &pool).map_err(|e| format!("step {step} (trimmed): {e}"))?;
     }
     compare_import(&config, &reference, &pool)
 }
@@ -146,6 +160,20 @@ fn compare(
         check_eq(&format!("stats_between({from}, {to})"), v, got, r.stats_between(v, from, to))?;
         check_eq("epoch_performance", v, m.epoch_performance(v), r.epoch_performance(v))?;
         check_eq("history", v, m.history(v), r.kept_entries(v))?;
+    }
+    Ok(())
+}
+
+/// What the engine reads from a monitor that drops passed entries: the window's stats and the trend,
+/// and only entries inside the window.
+fn compare_window(m: &ValidatorMonitor, r: &ReferenceSentinel, pool: &[Address]) -> Result<(), String> {
+    let from = r.last_processed().map_or(0, |last| last.saturating_sub(m.config().slot_window));
+    for v in pool {
+        check_eq("stats", v, m.stats(v), r.stats(v))?;
+        check_eq("epoch_performance", v, m.epoch_performance(v), r.epoch_performance(v))?;
+        if let Some((slot, _)) = m.history(v).first().filter(|(slot, _)| slot.0 < from) {
+            return Err(format!("{v} still holds slot {slot}, before the window's start {from}"));
+        }
     }
     Ok(())
 }

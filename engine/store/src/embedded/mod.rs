@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use async_trait::async_trait;
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{Database, ReadableTable, TableDefinition};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sparta_core::{Address, Slot, SlotFacts, ValidatorStats};
@@ -27,7 +27,11 @@ use crate::model::{AlertRecord, AlertSettings, Challenge, Fence, Lease, Link, Ne
 use crate::outbox::{AuditEntry, Decision, OutboxRecord, Settlement};
 use crate::store::Store;
 
+mod db;
 mod outbox;
+
+use db::Db;
+pub use db::Durability;
 
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const SLOTS: TableDefinition<u64, &[u8]> = TableDefinition::new("slots");
@@ -39,6 +43,10 @@ const ALERTS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("alert
 const ALERT_SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("alert_settings");
 const CHALLENGES: TableDefinition<(&str, &[u8; 20]), &[u8]> = TableDefinition::new("challenges");
 
+/// redb's page cache. Its default (1 GiB) would let a long run's cache outgrow the engine itself; the
+/// working set (the slot window, every validator's stats, live outbox entries) is a few MB.
+const CACHE_BYTES: usize = 64 * 1024 * 1024;
+
 const KEY_SCHEMA: &str = "schema_version";
 const KEY_IDENTITY: &str = "identity";
 const KEY_CHECKPOINT: &str = "checkpoint";
@@ -46,7 +54,7 @@ const KEY_CHECKPOINT: &str = "checkpoint";
 /// The single-file store. Cheap to clone; clones share the open database.
 #[derive(Clone)]
 pub struct EmbeddedStore {
-    db: Arc<Database>,
+    db: Arc<Db>,
     path: Arc<PathBuf>,
     /// Set on a [`fenced`](Store::fenced) handle.
     fence: Option<Arc<Fence>>,
@@ -65,6 +73,11 @@ impl EmbeddedStore {
     /// [`StoreError::Corrupt`] and is never re-created; another schema is [`StoreError::SchemaMismatch`];
     /// a file another process holds is [`StoreError::Locked`].
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with(path, Durability::EveryCommit)
+    }
+
+    /// [`Self::open`] with a chosen commit durability (bulk replays commit to disk once a second).
+    pub fn open_with(path: &Path, durability: Durability) -> Result<Self, StoreError> {
         let io = |source| StoreError::Io { path: path.to_path_buf(), source };
         let exists = path.try_exists().map_err(io)?;
         if exists && std::fs::metadata(path).map_err(io)?.len() == 0 {
@@ -72,16 +85,22 @@ impl EmbeddedStore {
             return Err(corrupt(path, "the file is empty"));
         }
         let mut builder = Database::builder();
-        builder.set_check_integrity_on_open(true);
+        builder.set_check_integrity_on_open(true).set_cache_size(CACHE_BYTES);
         let opened = if exists { builder.open(path) } else { builder.create(path) };
         let db = opened.map_err(|e| map_open_error(path, e))?;
-        let store = Self { db: Arc::new(db), path: Arc::new(path.to_path_buf()), fence: None };
+        let store =
+            Self { db: Arc::new(Db::new(db, durability)), path: Arc::new(path.to_path_buf()), fence: None };
         if exists {
             store.check_schema()?
         } else {
             store.initialise()?
         }
         Ok(store)
+    }
+
+    /// Makes every commit so far durable (with [`Durability::AtMostEvery`]; a no-op otherwise).
+    pub async fn sync(&self) -> Result<(), StoreError> {
+        self.run("sync", |db| Ok(db.sync()?)).await
     }
 
     /// The file this store lives in.
@@ -117,7 +136,11 @@ impl EmbeddedStore {
         let mut builder = Database::builder();
         builder.set_check_integrity_on_open(true);
         let db = builder.open(path).map_err(|e| map_open_error(path, e))?;
-        let store = Self { db: Arc::new(db), path: Arc::new(path.to_path_buf()), fence: None };
+        let store = Self {
+            db: Arc::new(Db::new(db, Durability::EveryCommit)),
+            path: Arc::new(path.to_path_buf()),
+            fence: None,
+        };
         let found = store.schema_version()?;
         match StoreError::schema(found) {
             None => return Ok(found),
@@ -143,7 +166,11 @@ impl EmbeddedStore {
     #[doc(hidden)]
     pub fn force_schema_version(path: &Path, version: u32) -> Result<(), StoreError> {
         let db = Database::builder().open(path).map_err(|e| map_open_error(path, e))?;
-        let store = Self { db: Arc::new(db), path: Arc::new(path.to_path_buf()), fence: None };
+        let store = Self {
+            db: Arc::new(Db::new(db, Durability::EveryCommit)),
+            path: Arc::new(path.to_path_buf()),
+            fence: None,
+        };
         let txn = store.db.begin_write().map_err(|e| store.fail(e))?;
         txn.open_table(META)
             .and_then(|mut meta| {
@@ -186,7 +213,7 @@ impl EmbeddedStore {
     async fn run<T, F>(&self, name: &'static str, op: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&Database) -> Result<T, Fail> + Send + 'static,
+        F: FnOnce(&Db) -> Result<T, Fail> + Send + 'static,
     {
         let db = Arc::clone(&self.db);
         let started = Instant::now();
@@ -308,7 +335,7 @@ fn read_checkpoint(meta: &impl ReadableTable<&'static str, &'static [u8]>) -> Re
 
 /// Reads every value of a JSON table, in key order.
 fn read_all_json<K: redb::Key + 'static, T: DeserializeOwned>(
-    db: &Database,
+    db: &Db,
     table: TableDefinition<K, &'static [u8]>,
     what: &str,
 ) -> Result<Vec<T>, Fail> {

@@ -1,10 +1,11 @@
 //! The embedded backend: the shared conformance suite plus what only a file can get wrong.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use sparta_core::{Address, Slot};
 use sparta_store::conformance::{self, sample_facts, sample_identity, sample_stats};
-use sparta_store::{EmbeddedStore, Link, SCHEMA_VERSION, Store, StoreError};
+use sparta_store::{Durability, EmbeddedStore, Link, SCHEMA_VERSION, Store, StoreError};
 use tempfile::TempDir;
 
 fn store_path(dir: &TempDir) -> PathBuf {
@@ -32,6 +33,30 @@ async fn embedded_store_passes_the_conformance_suite() {
     })
     .await;
     assert_eq!(dirs.len(), conformance::CHECKS, "every check ran on its own store");
+}
+
+#[tokio::test]
+async fn a_store_durable_once_a_second_passes_the_conformance_suite_and_keeps_its_last_commits() {
+    let once_a_second = Durability::AtMostEvery(Duration::from_secs(1));
+    let mut dirs = Vec::new();
+    conformance::run_all(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let store = EmbeddedStore::open_with(&store_path(&dir), once_a_second).unwrap();
+        dirs.push(dir);
+        async move { Box::new(store) as Box<dyn Store> }
+    })
+    .await;
+
+    // Commits between durable ones reach the file on `sync` and when the last handle is dropped.
+    let dir = tempfile::tempdir().unwrap();
+    let path = store_path(&dir);
+    let store = EmbeddedStore::open_with(&path, once_a_second).unwrap();
+    store.commit_slots(&sample_facts(0..8, 4)).await.unwrap();
+    store.sync().await.unwrap();
+    store.commit_slots(&sample_facts(8..9, 4)).await.unwrap();
+    drop(store);
+    let reopened = EmbeddedStore::open(&path).unwrap();
+    assert_eq!(reopened.checkpoint().await.unwrap(), Some(Slot(8)));
 }
 
 #[tokio::test]
