@@ -16,8 +16,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
-use serde::Serialize;
 use sparta_bot::DiscordAction;
+pub use sparta_core::roles::RoleChange;
+use sparta_core::roles::{LinkedValidator, plan_roles};
 use sparta_core::scoreboard::{OperatorTally, operator_tallies};
 use sparta_core::{Address, Slot, ValidatorStats};
 use sparta_store::{AuditEntry, Decision, Link, OutboxEntry, RoleState};
@@ -55,14 +56,6 @@ pub enum RoleMsg {
         link: Link,
         reply: RpcReplyPort<()>,
     },
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct RoleChange {
-    pub user: String,
-    pub role: String,
-    pub grant: bool,
-    pub reason: String,
 }
 
 /// What [`RoleMsg::Operators`] answers.
@@ -237,62 +230,25 @@ fn known_flag(role: &str) -> Option<&'static str> {
     [FLAG_SLASHED, FLAG_EXITING].into_iter().find(|f| *f == role)
 }
 
-/// The changes that would bring `user` to their desired roles.
+/// The changes that would bring `user` to their desired roles (the rule is [`plan_roles`]).
 fn plan(state: &RoleAssignerState, user: &str) -> Vec<RoleChange> {
     let config = &state.ctx.config;
-    let perf_role = config.roles.role.as_str();
-    let validators = state.links.get(user).map(Vec::as_slice).unwrap_or_default();
     let flagged = |v: &Address, f: &str| state.flags.get(v).is_some_and(|s| s.contains(f));
-    let holds = |role: &str| state.held.contains(&(user.to_owned(), role.to_owned()));
-
-    let slashed: Vec<&Address> = validators.iter().filter(|v| flagged(v, FLAG_SLASHED)).collect();
-    let active: Vec<&Address> =
-        validators.iter().filter(|v| !flagged(v, FLAG_SLASHED) && !flagged(v, FLAG_EXITING)).collect();
-    // A newcomer earns the role on a full sample; a holder is judged on whatever history there is
-    // (a restart or a short window is no evidence against it; `qualifies` applies the slack).
-    let holder = holds(perf_role);
-    let judged: Vec<&ValidatorStats> = active
+    let validators: Vec<LinkedValidator<'_>> = state
+        .links
+        .get(user)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
         .iter()
-        .filter_map(|v| state.stats.get(*v))
-        .filter(|s| holder || s.missed_attestations.total >= config.roles.min_attestations)
+        .map(|v| LinkedValidator {
+            address: *v,
+            stats: state.stats.get(v),
+            slashed: flagged(v, FLAG_SLASHED),
+            exiting: flagged(v, FLAG_EXITING),
+        })
         .collect();
-    let performs = slashed.is_empty()
-        && !active.is_empty()
-        && (holder || !judged.is_empty())
-        && judged.iter().all(|s| config.roles.qualifies(s, holder));
-
-    let mut changes = Vec::new();
-    let mut want = |role: &str, desired: bool, reason: String| {
-        if desired != holds(role) {
-            changes.push(RoleChange { user: user.to_owned(), role: role.to_owned(), grant: desired, reason });
-        }
-    };
-    let slashed_reason = slashed
-        .first()
-        .map(|v| format!("validator {v:#x} was slashed (as of slot {})", state.as_of))
-        .unwrap_or_else(|| format!("no linked validator is slashed (as of slot {})", state.as_of));
-    want(&config.slashed_role, !slashed.is_empty(), slashed_reason);
-    want(perf_role, performs, evidence(&judged, state.as_of, performs));
-    changes
-}
-
-fn evidence(judged: &[&ValidatorStats], as_of: Slot, performs: bool) -> String {
-    let worst = judged.iter().max_by(|a, b| {
-        let rate = |s: &ValidatorStats| s.missed_attestations.rate.unwrap_or(0.0);
-        rate(a).total_cmp(&rate(b))
-    });
-    match worst {
-        Some(s) => format!(
-            "{} {:#x}: missed {}/{} attestations, {}/{} proposals (as of slot {as_of})",
-            if performs { "all validators perform; worst" } else { "below the bar:" },
-            s.address,
-            s.missed_attestations.count,
-            s.missed_attestations.total,
-            s.missed_proposals.count,
-            s.missed_proposals.total,
-        ),
-        None => format!("no validator with enough history (as of slot {as_of})"),
-    }
+    let holds = |role: &str| state.held.contains(&(user.to_owned(), role.to_owned()));
+    plan_roles(&config.roles, &config.slashed_role, user, &validators, holds, state.as_of)
 }
 
 /// Decides the planned changes for `users`: each is stored with its audit entry and its Discord action

@@ -1,5 +1,5 @@
 //! Per-slot decision work at 10,000 validators: ranking the worst attesters, tallying 1,000
-//! operators, judging roles and alerts, and turning a 1,000-operator exposition into CloudWatch data.
+//! operators, judging roles, the role diff for 1,000 members, judging alerts, and turning a 1,000-operator exposition into CloudWatch data.
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
@@ -7,6 +7,7 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sparta_benches::address;
 use sparta_core::policy::{AlertPolicy, RolePolicy};
+use sparta_core::roles::{LinkedValidator, plan_roles};
 use sparta_core::scoreboard::{operator_tallies, worst_attesters};
 use sparta_core::{Address, MissedStats, Slot, ValidatorStats};
 use sparta_telemetry::catalog;
@@ -59,6 +60,34 @@ fn policies(c: &mut Criterion) {
     group.throughput(Throughput::Elements(VALIDATORS as u64));
     group.bench_function("role_qualifies_10000", |b| {
         b.iter(|| all.iter().filter(|s| roles.qualifies(black_box(s), s.address.0[19] % 2 == 0)).count())
+    });
+    // The reconcile diff: every member's desired roles from their 10 validators (one in 37 slashed),
+    // against what half of them hold.
+    let linked: Vec<Vec<LinkedValidator<'_>>> = all
+        .chunks(PER_OPERATOR)
+        .map(|chunk| {
+            chunk
+                .iter()
+                .map(|s| LinkedValidator {
+                    address: s.address,
+                    stats: Some(s),
+                    slashed: s.address.0[19] % 37 == 0,
+                    exiting: false,
+                })
+                .collect()
+        })
+        .collect();
+    group.bench_function("role_diff_1000_members", |b| {
+        b.iter(|| {
+            linked
+                .iter()
+                .enumerate()
+                .map(|(i, validators)| {
+                    let holds = |role: &str| i % 2 == 0 && role == roles.role;
+                    plan_roles(&roles, "slashed", "member", black_box(validators), holds, Slot(768)).len()
+                })
+                .sum::<usize>()
+        })
     });
     group.bench_function("alert_evaluate_10000", |b| {
         b.iter(|| {

@@ -9,6 +9,7 @@ pub mod facts;
 pub mod inactivity;
 pub mod monitor;
 pub mod policy;
+pub mod roles;
 pub mod scoreboard;
 pub mod stats;
 pub mod status;
