@@ -38,6 +38,11 @@ impl Mailboxes {
         self.0.iter().map(|(k, d)| (*k, d.load(Ordering::Relaxed).max(0) as u64)).collect()
     }
 
+    /// What waits in the fullest counted mailbox (the watcher checks it before every read).
+    pub fn deepest(&self) -> u64 {
+        self.0.values().map(|d| d.load(Ordering::Relaxed).max(0) as u64).max().unwrap_or(0)
+    }
+
     fn add(&self, kind: ChildKind, delta: i64) {
         if let Some(depth) = self.0.get(&kind) {
             depth.fetch_add(delta, Ordering::Relaxed);
@@ -58,6 +63,7 @@ mod tests {
         boxes.taken(ChildKind::Tracker(1));
         assert_eq!(depth(ChildKind::Tracker(1)), Some(1));
         assert_eq!(depth(ChildKind::Roles), Some(0));
+        assert_eq!(boxes.deepest(), 1);
         boxes.reset(ChildKind::Tracker(1));
         boxes.taken(ChildKind::Tracker(1));
         assert_eq!(depth(ChildKind::Tracker(1)), Some(0), "never below zero");

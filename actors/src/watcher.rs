@@ -128,7 +128,7 @@ const BACKLOG_PAUSE: Duration = Duration::from_millis(5);
 /// True when a tracker or a decider has more than `max_queued_batches` messages waiting: reading on
 /// would only grow queues (memory) while catching up, not speed anything up.
 fn backlogged(ctx: &EngineContext) -> bool {
-    ctx.mailboxes.depths().iter().any(|(_, depth)| *depth > ctx.config.max_queued_batches)
+    ctx.mailboxes.deepest() > ctx.config.max_queued_batches
 }
 
 /// Exponential backoff capped at one slot, so a dead node is retried at least once a slot.
