@@ -165,6 +165,33 @@ impl Config {
         if e.roles.role.trim().is_empty() {
             problems.push("engine.roles.role must name a role".into());
         }
+        let names = e.roles.managed_roles(&e.slashed_role);
+        if names.iter().collect::<std::collections::BTreeSet<_>>().len() < names.len() {
+            problems.push(format!("engine roles must have distinct names, got {names:?}"));
+        }
+        for (i, tier) in e.roles.tiers.iter().enumerate() {
+            let key = format!("engine.roles.tiers[{i}]");
+            if tier.role.trim().is_empty() {
+                problems.push(format!("{key}.role must name a role"));
+            }
+            for (field, v) in [
+                ("max_attestation_miss_rate", tier.max_attestation_miss_rate),
+                ("max_proposal_miss_rate", tier.max_proposal_miss_rate),
+            ] {
+                if !(0.0..=1.0).contains(&v) {
+                    problems.push(format!("{key}.{field} must be between 0 and 1, got {v}"));
+                }
+            }
+        }
+        for (key, v) in [
+            ("engine.alerts.critical_miss_rate", e.alerts.critical_miss_rate),
+            ("engine.outage.committee_share", e.outage.committee_share),
+            ("engine.inactivity.target", e.inactivity.target),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                problems.push(format!("{key} must be between 0 and 1, got {v}"));
+            }
+        }
         if e.call_timeout_ms == 0 {
             problems.push("engine.call_timeout_ms must be positive".into());
         }
@@ -299,6 +326,29 @@ mod tests {
             assert!(problems.iter().any(|p| p.contains(key)), "{key}: {problems:?}");
         }
         assert!(parse(&format!("{base}[metrics.cloudwatch]\nmode = \"carrier-pigeon\"\n")).is_err());
+    }
+
+    #[test]
+    fn role_tiers_alert_timing_and_inactivity_presets_are_configured_under_engine() {
+        let base = "[chain]\nnode_url = \"http://a\"\nl1_url = \"http://b\"\n";
+        let c = parse(&format!(
+            "{base}[engine.alerts.lifecycle]\npending_slots = 4\n[engine.inactivity]\npreset = \"node-defaults\"\n\
+             [[engine.roles.tiers]]\nrole = \"elite\"\nmin_attestations = 64\nmax_attestation_miss_rate = 0.01\nmax_proposal_miss_rate = 0.0\n"
+        ))
+        .unwrap();
+        assert!(c.validate().is_empty(), "{:?}", c.validate());
+        assert_eq!(c.engine.roles.role_names(), vec!["performant", "elite"]);
+        assert_eq!(c.engine.alerts.lifecycle.pending_slots, 4);
+        assert_eq!(c.engine.alerts.lifecycle.cooldown_slots, 32, "unset keys keep their default");
+        assert_eq!(c.engine.inactivity, sparta_core::InactivityRule::NODE_DEFAULTS);
+        let bad = parse(&format!(
+            "{base}[[engine.roles.tiers]]\nrole = \"slashed\"\nmin_attestations = 1\nmax_attestation_miss_rate = 2.0\nmax_proposal_miss_rate = 0.0\n"
+        ))
+        .unwrap();
+        let problems = bad.validate();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems.iter().any(|p| p.contains("distinct names")), "{problems:?}");
+        assert!(parse(&format!("{base}[engine.inactivity]\npreset = \"moon\"\n")).is_err());
     }
 
     #[test]

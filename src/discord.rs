@@ -109,7 +109,7 @@ impl DiscordConfig {
         }
         // Only checked once a REST sink would use them (see `sink`), but a partial map is a typo.
         if !self.roles.is_empty() {
-            for role in [&engine.roles.role, &engine.slashed_role] {
+            for role in engine.roles.managed_roles(&engine.slashed_role) {
                 if !self.roles.contains_key(role) {
                     problems.push(format!("discord.roles has no id for the engine's role {role:?}"));
                 }
@@ -129,7 +129,7 @@ impl DiscordConfig {
             bail!("a Discord bot token is set, so discord.guild_id must name the server to manage");
         };
         let mut missing = Vec::new();
-        for role in [&engine.roles.role, &engine.slashed_role] {
+        for role in engine.roles.managed_roles(&engine.slashed_role) {
             if !self.roles.contains_key(role) {
                 missing.push(format!("discord.roles.{role}"));
             }

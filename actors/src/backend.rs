@@ -159,9 +159,9 @@ impl Backend for EngineBackend {
 
     async fn held_roles(&self, user: &str) -> Result<Vec<String>, BackendError> {
         let mut held = Vec::new();
-        for role in [&self.policies.roles.role, &self.policies.slashed_role] {
+        for role in self.policies.roles.managed_roles(&self.policies.slashed_role) {
             if self.store.role_state(user, role).await.map_err(store)?.is_some_and(|r| r.held) {
-                held.push(role.clone());
+                held.push(role.to_owned());
             }
         }
         Ok(held)

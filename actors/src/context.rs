@@ -9,7 +9,7 @@ use sparta_bot::DiscordSink;
 use sparta_chain::source::SlotSource;
 use sparta_core::policy::{AlertPolicy, RolePolicy};
 use sparta_core::scoreboard::ScoreboardConfig;
-use sparta_core::{InactivityRule, MonitorConfig, SlotClock};
+use sparta_core::{InactivityRule, MonitorConfig, OutageRule, SlotClock};
 use sparta_store::{Fence, Store};
 use tokio::sync::Mutex;
 
@@ -36,8 +36,14 @@ pub struct EngineConfig {
     pub monitor: MonitorConfig,
     pub roles: RolePolicy,
     pub alerts: AlertPolicy,
-    /// The nodes' inactivity-slashing thresholds, for the risk shown to operators.
+    /// The nodes' inactivity-slashing thresholds, for the risk shown to operators and the warning an
+    /// epoch before a validator would be flagged.
     pub inactivity: InactivityRule,
+    /// When a slot's misses count as network-wide (excused for everyone; one notice to moderators).
+    pub outage: OutageRule,
+    /// Every this many epochs, a full role reconcile against the roles Discord shows (0: never; the
+    /// engine still applies every change it decides).
+    pub reconcile_every_epochs: u64,
     /// The bounded per-operator and worst-validator metric families.
     pub scoreboard: ScoreboardConfig,
     /// How decided Discord actions are delivered and retried.
@@ -68,6 +74,8 @@ impl Default for EngineConfig {
             roles: RolePolicy::default(),
             alerts: AlertPolicy::default(),
             inactivity: InactivityRule::default(),
+            outage: OutageRule::default(),
+            reconcile_every_epochs: 6,
             scoreboard: ScoreboardConfig::default(),
             outbox: OutboxConfig::default(),
             alerts_channel: "validator-alerts".into(),

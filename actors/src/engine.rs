@@ -112,6 +112,10 @@ impl Engine {
         self.handle().role_dry_run().await
     }
 
+    pub async fn reconcile_roles(&self) -> Result<Vec<RoleChange>, EngineError> {
+        self.handle().reconcile_roles().await
+    }
+
     pub async fn firing_alerts(&self) -> Result<Vec<AlertRecord>, EngineError> {
         self.handle().firing_alerts().await
     }
@@ -213,10 +217,20 @@ impl EngineHandle {
         answer(roles.call(RoleMsg::Held, Some(self.timeout())).await, ChildKind::Roles)
     }
 
-    /// The role changes the next reconcile would make, without making them.
+    /// The role changes a reconcile would make now, without making them.
     pub async fn role_dry_run(&self) -> Result<Vec<RoleChange>, EngineError> {
         let roles = self.lookup::<RoleMsg>(ChildKind::Roles)?;
-        answer(roles.call(RoleMsg::DryRun, Some(self.timeout())).await, ChildKind::Roles)
+        let call = roles
+            .call(|reply| RoleMsg::Reconcile { dry_run: true, reply: Some(reply) }, Some(RECONCILE_TIMEOUT));
+        answer(call.await, ChildKind::Roles)
+    }
+
+    /// A full role reconcile now; answers with the changes it applied.
+    pub async fn reconcile_roles(&self) -> Result<Vec<RoleChange>, EngineError> {
+        let roles = self.lookup::<RoleMsg>(ChildKind::Roles)?;
+        let call = roles
+            .call(|reply| RoleMsg::Reconcile { dry_run: false, reply: Some(reply) }, Some(RECONCILE_TIMEOUT));
+        answer(call.await, ChildKind::Roles)
     }
 
     pub async fn firing_alerts(&self) -> Result<Vec<AlertRecord>, EngineError> {
@@ -253,6 +267,9 @@ impl EngineHandle {
         self.ctx.names.lookup::<M>(kind).ok_or_else(|| EngineError::NoAnswer(kind.to_string()))
     }
 }
+
+/// A reconcile reads every linked member's roles at Discord's pace (about 25 s per 1,000 members).
+const RECONCILE_TIMEOUT: Duration = Duration::from_secs(600);
 
 fn answer<T>(
     result: Result<CallResult<T>, ractor::MessagingErr<impl Sized>>,

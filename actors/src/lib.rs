@@ -2,11 +2,14 @@
 //!
 //! ```text
 //! EngineSupervisor
-//!  ├─ ChainWatcher        polls the node + L1 each slot, persists slot facts, fans them out
-//!  ├─ ValidatorTracker×N  one shard of validators each (keyed by address), Sentinel-equivalent stats
-//!  ├─ SlashingDetector    Slashed logs and attester status changes
-//!  ├─ RoleAssigner        desired roles per Discord member, diffed against what they hold
-//!  ├─ AlertPublisher      persisted alert lifecycle → DMs and channel posts
+//!  ├─ ChainWatcher        polls the node + L1 each slot, persists slot facts, fans them out, and
+//!  │                      tells the alert publisher how fresh the data is and what the network did
+//!  ├─ ValidatorTracker×N  one shard of validators each (keyed by address), Sentinel-equivalent stats,
+//!  │                      network-wide misses excused, inactivity assessed as epochs close
+//!  ├─ SlashingDetector    Slashed logs, attester status changes and tally slashing votes
+//!  ├─ RoleAssigner        desired roles per Discord member (a ladder of tiers), diffed against what
+//!  │                      they hold; periodic reconcile against what Discord shows
+//!  ├─ AlertPublisher      persisted alert lifecycle → DMs, moderator posts, a per-epoch digest
 //!  ├─ OutboxPublisher     the one actor that calls Discord: claims, delivers, settles outbox entries
 //!  └─ MetricsPublisher    network and engine gauges every slot
 //! ```

@@ -73,6 +73,17 @@ async fn handle_events(ctx: &EngineContext, events: &[ChainEvent]) -> Result<(),
                 }
                 alert(ctx, |reply| AlertMsg::StatusChanged { attester, to, slot, reply }).await?;
             }
+            ChainEvent::SlashVotes(votes) => {
+                info!(
+                    round = votes.round,
+                    votes = votes.votes_cast,
+                    targets = votes.targets.len(),
+                    executed = votes.executed,
+                    "slashing round"
+                );
+                let votes = votes.clone();
+                alert(ctx, |reply| AlertMsg::SlashVotes { votes, reply }).await?;
+            }
             ChainEvent::Pruned { proven_checkpoint, pending_checkpoint, slot } => {
                 warn!(proven_checkpoint, pending_checkpoint, slot = %slot, "pending chain pruned");
                 metrics::counter!(catalog::NETWORK_PRUNES_TOTAL).increment(1);

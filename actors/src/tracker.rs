@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use alloy_primitives::map::AddressHashSet;
+use alloy_primitives::map::{AddressHashMap, AddressHashSet};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use serde::Serialize;
 use sparta_core::monitor::NetworkSummary;
@@ -17,7 +17,10 @@ use sparta_core::scoreboard::{Ranked, worst_attesters};
 use sparta_telemetry::catalog;
 use std::collections::BTreeSet;
 
-use sparta_core::{Address, Epoch, EpochPerformance, Slot, SlotFacts, ValidatorMonitor, ValidatorStats};
+use sparta_core::{
+    Address, Epoch, EpochPerformance, Excused, InactivityRisk, Slot, SlotFacts, ValidatorMonitor,
+    ValidatorStats,
+};
 use tracing::{debug, info};
 
 use crate::alerts::AlertMsg;
@@ -65,6 +68,14 @@ pub struct ShardSummary {
 pub struct StatsUpdate {
     pub as_of: Slot,
     pub stats: Vec<ValidatorStats>,
+    /// Misses in these validators' windows that were network-wide (only validators with some).
+    pub excused: AddressHashMap<Excused>,
+    /// Completed epochs with duties of each of these validators, in the kept history (only when a
+    /// role asks for them).
+    pub epochs_active: AddressHashMap<u32>,
+    /// Where the validators that sat on a committee of an epoch that just closed stand against the
+    /// nodes' inactivity rule.
+    pub inactivity: Vec<(Address, InactivityRisk)>,
     /// When the batch behind these stats was read from the chain (not set for a republish), for the
     /// deciders' latency.
     pub read_at: Option<Instant>,
@@ -95,6 +106,10 @@ pub struct TrackerState {
     dirty: BTreeSet<Address>,
     /// The epoch of the last stats flush.
     flushed_epoch: Option<Epoch>,
+    /// The epoch being registered and this shard's members of its committee.
+    open_epoch: Option<(Epoch, Vec<Address>)>,
+    /// Members of committees whose epochs closed since the last publish: their inactivity is assessed.
+    closed_members: AddressHashSet,
 }
 
 /// The shard a validator belongs to: stable across restarts and across processes.
@@ -120,6 +135,8 @@ impl Actor for ValidatorTracker {
             shard: args.shard,
             dirty: BTreeSet::new(),
             flushed_epoch: None,
+            open_epoch: None,
+            closed_members: AddressHashSet::default(),
         };
         let rebuilt = catch_up(&mut state, None).await?;
         info!(
@@ -213,11 +230,27 @@ fn register(state: &mut TrackerState, batch: &[SlotFacts]) -> Vec<Address> {
     // A validator changes in many slots of a batch: dedupe as they come, sort the few that remain.
     let mut changed = AddressHashSet::default();
     for facts in batch {
+        if state.monitor.last_processed_slot().is_none_or(|last| facts.slot > last) {
+            note_epoch(state, facts);
+        }
         changed.extend(state.monitor.register_slot_for(facts, |a| shard_of(a, shards) == shard));
     }
     let mut changed: Vec<Address> = changed.into_iter().collect();
     changed.sort_unstable();
     changed
+}
+
+/// Keeps this shard's committee members of the open epoch; when a later epoch starts, they are due an
+/// inactivity assessment (committees are fixed per epoch, so the first slot tells them all).
+fn note_epoch(state: &mut TrackerState, facts: &SlotFacts) {
+    if state.open_epoch.as_ref().is_some_and(|(epoch, _)| *epoch == facts.epoch) {
+        return;
+    }
+    let shards = state.ctx.config.trackers;
+    let members = facts.committee.iter().filter(|a| shard_of(a, shards) == state.shard).copied().collect();
+    if let Some((_, closed)) = state.open_epoch.replace((facts.epoch, members)) {
+        state.closed_members.extend(closed);
+    }
 }
 
 /// Applies every stored slot after the monitor's last one. Returns how many slots were read.
@@ -266,17 +299,37 @@ async fn flush(state: &mut TrackerState) -> Result<(), ActorProcessingErr> {
 /// Hands the changed stats to the role assigner and the alert publisher, and marks them for the
 /// next flush.
 fn publish(state: &mut TrackerState, changed: Vec<Address>, read_at: Option<Instant>) {
-    if !changed.is_empty() {
+    if !changed.is_empty() || !state.closed_members.is_empty() {
         hand_on(state, &changed, read_at);
         state.dirty.extend(changed);
     }
 }
 
 /// Sends the current stats of `validators` to the role assigner and the alert publisher.
-fn hand_on(state: &TrackerState, validators: &[Address], read_at: Option<Instant>) {
+fn hand_on(state: &mut TrackerState, validators: &[Address], read_at: Option<Instant>) {
     let Some(as_of) = state.monitor.last_processed_slot() else { return };
     let stats: Vec<ValidatorStats> = validators.iter().filter_map(|a| state.monitor.stats(a)).collect();
-    let update = Arc::new(StatsUpdate { as_of, stats, read_at });
+    let config = &state.ctx.config;
+    let mut excused = AddressHashMap::default();
+    if state.monitor.has_network_wide_slots(&config.outage) {
+        for validator in validators {
+            let forgiven = state.monitor.excused(validator, &config.outage);
+            if forgiven != Excused::default() {
+                excused.insert(*validator, forgiven);
+            }
+        }
+    }
+    let inactivity = state
+        .closed_members
+        .drain()
+        .map(|v| (v, config.inactivity.assess(&state.monitor.epoch_performance(&v))))
+        .collect();
+    let epochs_active = if config.roles.counts_epochs() {
+        stats.iter().map(|s| (s.address, state.monitor.epochs_active(&s.address))).collect()
+    } else {
+        AddressHashMap::default()
+    };
+    let update = Arc::new(StatsUpdate { as_of, stats, excused, epochs_active, inactivity, read_at });
     let names = &state.ctx.names;
     // Missing peers ask for everything when they start, so a failed send loses nothing.
     if let Some(roles) = names.lookup::<RoleMsg>(ChildKind::Roles)

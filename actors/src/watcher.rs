@@ -8,10 +8,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ractor::{Actor, ActorProcessingErr, ActorRef};
-use sparta_chain::source::SlotSource;
+use sparta_chain::source::{SlotSource, SourceError};
+use sparta_core::monitor::SlotSummary;
 use sparta_core::{ChainEvent, Epoch, Slot, SlotFacts};
 use tracing::{debug, info, warn};
 
+use crate::alerts::{AlertMsg, NetworkPulse};
 use crate::context::EngineContext;
 use crate::names::ChildKind;
 use crate::slashing::SlashingMsg;
@@ -36,6 +38,8 @@ pub struct WatcherState {
     pending_tip: TipAge,
     /// The epoch whose validator count was last published.
     validators_counted: Option<Epoch>,
+    /// Summaries of the slots committed since the last pulse to the alert publisher.
+    fresh: Vec<SlotSummary>,
 }
 
 /// When the pending checkpoint last advanced, for the "chain stalled" signal. Before the first advance
@@ -76,6 +80,7 @@ impl Actor for ChainWatcher {
             failures: 0,
             pending_tip: TipAge::default(),
             validators_counted: None,
+            fresh: Vec::new(),
         })
     }
 
@@ -108,6 +113,7 @@ impl Actor for ChainWatcher {
                         backoff
                     }
                 };
+                pulse(state);
                 myself.send_after(delay, || WatcherMsg::Tick);
             }
         }
@@ -188,12 +194,27 @@ async fn poll(state: &mut WatcherState) -> Result<Progress, ActorProcessingErr> 
     }
     let last = Slot(safe.0.min(next.0 + ctx.config.batch_slots.max(1) - 1));
     let mut batch = Vec::with_capacity((last.0 - next.0 + 1) as usize);
+    let mut node_behind = false;
     for slot in next.0..=last.0 {
-        batch.push(source.slot_facts(Slot(slot)).await?);
+        match source.slot_facts(Slot(slot)).await {
+            Ok(facts) => batch.push(facts),
+            // Final for L1 but not processed by the node yet: wait for it (stale data is reported
+            // by the alert publisher, never turned into misses).
+            Err(SourceError::NodeBehind { slot, node_at }) => {
+                debug!(slot = %slot, node_at = %node_at, "the node is behind; waiting for it");
+                node_behind = true;
+                break;
+            }
+            Err(error) => return Err(error.into()),
+        }
     }
     let events = read_l1_events(&ctx, &mut source).await?;
     drop(source);
     let read_at = Instant::now();
+    let Some(last) = batch.last().map(|f| f.slot) else {
+        deliver_events(&ctx, events).await?;
+        return Ok(Progress::CaughtUp);
+    };
 
     // Durable first: a crash after this line loses nothing, the trackers can re-read it.
     let started = Instant::now();
@@ -201,12 +222,30 @@ async fn poll(state: &mut WatcherState) -> Result<Progress, ActorProcessingErr> 
     metrics::histogram!(catalog::STORE_OPERATION_DURATION_SECONDS, "op" => "commit_slots")
         .record(started.elapsed().as_secs_f64());
     state.next_slot = Some(last.next());
+    state.fresh.extend(batch.iter().map(SlotSummary::of));
     record_progress(&ctx, &batch);
     trim_history(&ctx, &batch).await?;
 
+    pulse(state);
     fan_out(&ctx, Arc::new(batch), read_at);
     deliver_events(&ctx, events).await?;
-    Ok(if last < safe { Progress::MoreToRead } else { Progress::CaughtUp })
+    Ok(if last < safe && !node_behind { Progress::MoreToRead } else { Progress::CaughtUp })
+}
+
+/// Tells the alert publisher how far the data goes and what the network did in the new slots, after
+/// every poll (failed ones too: a dead node is stale data). Sent before the trackers' stats of the same
+/// slots can reach it, so it judges them knowing about a network-wide outage.
+fn pulse(state: &mut WatcherState) {
+    let ctx = &state.ctx;
+    let Some(alerts) = ctx.names.lookup::<AlertMsg>(ChildKind::Alerts) else { return };
+    let pulse = NetworkPulse {
+        slots: std::mem::take(&mut state.fresh),
+        processed_through: state.next_slot.and_then(|next| next.0.checked_sub(1)).map(Slot),
+        current_slot: ctx.clock.current_slot(),
+    };
+    if alerts.send_message(AlertMsg::Network(Arc::new(pulse))).is_ok() {
+        ctx.mailboxes.sent(ChildKind::Alerts);
+    }
 }
 
 /// Keeps the stored history bounded: what a rebuilding tracker needs (the window plus the

@@ -6,10 +6,11 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sparta_benches::address;
+use sparta_core::alerting::Observation;
 use sparta_core::policy::{AlertPolicy, RolePolicy};
 use sparta_core::roles::{LinkedValidator, plan_roles};
 use sparta_core::scoreboard::{operator_tallies, worst_attesters};
-use sparta_core::{Address, MissedStats, Slot, ValidatorStats};
+use sparta_core::{Address, Excused, MissedStats, Slot, ValidatorStats};
 use sparta_telemetry::catalog;
 use sparta_telemetry::cloudwatch::{CounterMemory, GaugeSamples, datums};
 
@@ -73,6 +74,7 @@ fn policies(c: &mut Criterion) {
                     stats: Some(s),
                     slashed: s.address.0[19] % 37 == 0,
                     exiting: false,
+                    epochs_active: 8,
                 })
                 .collect()
         })
@@ -92,8 +94,8 @@ fn policies(c: &mut Criterion) {
     group.bench_function("alert_evaluate_10000", |b| {
         b.iter(|| {
             all.iter()
-                .map(|s| alerts.evaluate(black_box(s), Slot(768)))
-                .filter(|v| v != &sparta_core::policy::AlertVerdict::Healthy)
+                .map(|s| alerts.evaluate(black_box(s), Excused::default(), Slot(768)))
+                .filter(|v| v != &Observation::Healthy)
                 .count()
         })
     });

@@ -26,4 +26,11 @@ pub trait DiscordSink: Send + Sync {
     /// decision, so a sink can let Discord drop a repeat (a message `nonce` with `enforce_nonce`) and
     /// tests can count deliveries per decision.
     async fn deliver(&self, key: &str, action: &DiscordAction) -> Result<(), SinkError>;
+
+    /// The engine-named roles `user` holds in Discord now (empty when not in the guild), for the
+    /// role reconcile; `None` when this sink cannot tell (the console), so the engine's own record
+    /// stands for it.
+    async fn member_roles(&self, _user: &str) -> Result<Option<Vec<String>>, SinkError> {
+        Ok(None)
+    }
 }

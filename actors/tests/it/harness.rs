@@ -24,12 +24,20 @@ pub enum SinkMode {
     Reject,
 }
 
-/// Records every action delivered, in order, with its idempotency key.
+/// Records every action delivered, in order, with its idempotency key. With [`Self::track_roles`] it
+/// also plays the guild's roles: deliveries change them, a test can change them by hand, and the
+/// reconcile reads them.
 #[derive(Default)]
 pub struct RecordingSink {
     delivered: Mutex<Vec<(String, DiscordAction)>>,
     mode: Mutex<SinkMode>,
     refused: Mutex<Vec<String>>,
+    guild: Mutex<Option<BTreeMap<String, std::collections::BTreeSet<String>>>>,
+    reads: std::sync::atomic::AtomicUsize,
+    /// While set, a read takes its answer and then waits (a slow Discord answering with what it saw).
+    reads_paused: std::sync::atomic::AtomicBool,
+    reads_waiting: std::sync::atomic::AtomicUsize,
+    reads_released: tokio::sync::Notify,
 }
 
 #[async_trait]
@@ -42,15 +50,80 @@ impl DiscordSink for RecordingSink {
         match mode {
             SinkMode::Deliver => {
                 self.delivered.lock().unwrap().push((key.to_owned(), action.clone()));
+                match action {
+                    DiscordAction::AddRole { user, role, .. } => self.set_role(user, role, true),
+                    DiscordAction::RemoveRole { user, role, .. } => self.set_role(user, role, false),
+                    _ => {}
+                }
                 Ok(())
             }
             SinkMode::FailTransiently => Err(SinkError::Transient("503 from the test double".into())),
             SinkMode::Reject => Err(SinkError::Rejected("10007 unknown member (test double)".into())),
         }
     }
+
+    async fn member_roles(&self, user: &str) -> Result<Option<Vec<String>>, SinkError> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let answer = {
+            let guild = self.guild.lock().unwrap();
+            let Some(guild) = guild.as_ref() else { return Ok(None) };
+            self.reads.fetch_add(1, SeqCst);
+            guild.get(user).map(|r| r.iter().cloned().collect()).unwrap_or_default()
+        };
+        if self.reads_paused.load(SeqCst) {
+            self.reads_waiting.fetch_add(1, SeqCst);
+            loop {
+                // Registered before the check, so a release in between is not lost.
+                let released = self.reads_released.notified();
+                if !self.reads_paused.load(SeqCst) {
+                    break;
+                }
+                released.await;
+            }
+            self.reads_waiting.fetch_sub(1, SeqCst);
+        }
+        Ok(Some(answer))
+    }
 }
 
 impl RecordingSink {
+    /// From now on the sink keeps the guild's roles (starting with none held).
+    pub fn track_roles(&self) {
+        *self.guild.lock().unwrap() = Some(BTreeMap::new());
+    }
+
+    /// A role given or taken in the guild (by a delivery, or by hand in a test).
+    pub fn set_role(&self, user: &str, role: &str, held: bool) {
+        if let Some(guild) = self.guild.lock().unwrap().as_mut() {
+            let roles = guild.entry(user.to_owned()).or_default();
+            if held {
+                roles.insert(role.to_owned());
+            } else {
+                roles.remove(role);
+            }
+        }
+    }
+
+    /// Holds every member-role read (after it has taken its answer) until [`Self::release_reads`].
+    pub fn pause_reads(&self) {
+        self.reads_paused.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn release_reads(&self) {
+        self.reads_paused.store(false, std::sync::atomic::Ordering::SeqCst);
+        self.reads_released.notify_waiters();
+    }
+
+    /// Reads held by [`Self::pause_reads`] right now.
+    pub fn reads_waiting(&self) -> usize {
+        self.reads_waiting.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Member-role reads answered so far.
+    pub fn reads(&self) -> usize {
+        self.reads.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     pub fn set_mode(&self, mode: SinkMode) {
         *self.mode.lock().unwrap() = mode;
     }
@@ -196,6 +269,25 @@ impl Harness {
                 );
                 tokio::time::sleep(Duration::from_millis(25)).await;
             }
+        }
+    }
+
+    /// Waits until the engine has committed `slot`, every tracker has processed it, and both deciders
+    /// have decided on what the trackers sent (a call queues behind those messages); then delivers the
+    /// outbox. What the sink holds afterwards is everything decided through `slot`.
+    #[track_caller]
+    pub fn settle<'a>(&'a self, engine: &'a Engine, slot: u64) -> impl std::future::Future<Output = ()> + 'a {
+        let caller = std::panic::Location::caller();
+        async move {
+            self.wait_for_checkpoint(slot).await;
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while engine.tracked_through().await.unwrap().is_none_or(|s| s.0 < slot) {
+                assert!(Instant::now() < deadline, "{caller}: trackers stuck before slot {slot}");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            engine.firing_alerts().await.unwrap();
+            engine.held_roles().await.unwrap();
+            engine.flush_outbox().await.unwrap();
         }
     }
 

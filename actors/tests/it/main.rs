@@ -7,4 +7,5 @@ mod localnet;
 mod metrics;
 mod outbox;
 mod pipeline;
+mod scenarios;
 mod supervision;

@@ -59,6 +59,7 @@ async fn stats_equal_the_node_and_each_profile_gets_its_decision() {
                 assert!(firing(validator, "status-changed"), "{profile}: exit alert expected");
                 assert!(!holds(&user, "performant"), "{profile}");
             }
+            Profile::Outage { .. } | Profile::Periodic { .. } => unreachable!("not in the default script"),
         }
     }
     let grants = h.sink.actions().iter().filter(|a| matches!(a, DiscordAction::AddRole { .. })).count();

@@ -22,7 +22,8 @@ pub async fn answer(
             let user = user.to_string();
             let linked = backend.linked_validators(&user).await?;
             let roles = backend.held_roles(&user).await?;
-            let holds_role = roles.contains(&backend.policies().roles.role);
+            let rungs = backend.policies().roles.role_names();
+            let holds_role = roles.iter().any(|held| rungs.contains(&held.as_str()));
             let mut text = format!(
                 "**Operator {user}** · {} linked validator(s) · roles: {}\n",
                 linked.len(),

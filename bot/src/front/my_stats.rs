@@ -21,7 +21,8 @@ pub async fn answer(backend: &dyn Backend, user: &str) -> Result<Reply, BackendE
     }
     let roles = backend.held_roles(user).await?;
     let policies = backend.policies();
-    let holds_role = roles.contains(&policies.roles.role);
+    // Any performance rung counts: a higher tier replaces the base role.
+    let holds_role = policies.roles.role_names().into_iter().any(|r| roles.iter().any(|held| held == r));
     let mut as_of = None;
     let mut text = String::new();
     let mut unseen = Vec::new();

@@ -10,6 +10,7 @@ mod client;
 mod config;
 mod error;
 mod follow_up;
+mod members;
 mod message;
 mod pacer;
 mod register;
@@ -183,5 +184,16 @@ impl DiscordSink for DiscordRest {
         tracing::debug!(kind = action.kind(), key, "delivered to discord");
         metrics::counter!(ACTIONS_METRIC, "kind" => action.kind()).increment(1);
         Ok(())
+    }
+
+    async fn member_roles(&self, user: &str) -> Result<Option<Vec<String>>, SinkError> {
+        let user = UserId::from(resolve::user_id(user)?);
+        match tokio::time::timeout(DELIVER_DEADLINE, self.engine_roles_of(user)).await {
+            Ok(Ok(held)) => Ok(Some(held.unwrap_or_default())),
+            Ok(Err(error)) => Err(error.into()),
+            Err(_) => {
+                Err(SinkError::Transient(format!("no answer from discord within {DELIVER_DEADLINE:?}")))
+            }
+        }
     }
 }

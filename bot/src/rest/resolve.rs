@@ -41,7 +41,7 @@ pub fn resolve<'a>(config: &RestConfig, action: &'a DiscordAction) -> Result<Tar
 }
 
 /// A Discord user id: a non-zero decimal snowflake.
-fn user_id(user: &str) -> Result<NonZeroU64, RestError> {
+pub(super) fn user_id(user: &str) -> Result<NonZeroU64, RestError> {
     let valid = !user.is_empty() && user.bytes().all(|b| b.is_ascii_digit());
     valid
         .then(|| user.parse::<NonZeroU64>().ok())

@@ -4,17 +4,18 @@
 mod checkpoints;
 mod slot_source;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use alloy_primitives::{Address, U256};
 use serde::Serialize;
 use sparta_core::{
-    AttesterStatus, ChainEvent, ChainTiming, CommitteeBits, Epoch, ProposalOutcome, SlashedEvent, Slot,
-    SlotFacts, ValidatorStatusInSlot,
+    AttesterStatus, ChainEvent, ChainTiming, CommitteeBits, Epoch, ProposalOutcome, SlashVotes, SlashedEvent,
+    Slot, SlotFacts, ValidatorStatusInSlot,
 };
 
-use crate::l1::{L1Error, L1EventKind, L1Reader};
+use crate::l1::tally::tally;
+use crate::l1::{L1Error, L1EventKind, L1Reader, RoundVotes, TallyParams};
 use crate::node::{CommitteeAttestation, NodeClient, NodeError, ValidatorsStats};
 pub use checkpoints::{CheckpointCache, SeenCheckpoint};
 pub use slot_source::SlotSource;
@@ -31,6 +32,9 @@ pub enum SourceError {
     L1(#[from] L1Error),
     #[error("the node and L1 disagree on the {what}: node says {node}, L1 says {l1}")]
     Mismatch { what: &'static str, node: String, l1: String },
+    /// The node has not processed `slot` yet (stalled or syncing): the slot is not final for us.
+    #[error("the node has processed slots only through {node_at}, not slot {slot} yet")]
+    NodeBehind { slot: Slot, node_at: Slot },
 }
 
 /// Connectivity and chain facts, as `sparta check` prints them.
@@ -70,6 +74,10 @@ pub struct ChainSource {
     sentinel: Option<ValidatorsStats>,
     /// Attester statuses seen so far, so a change is reported from what it was.
     statuses: HashMap<Address, AttesterStatus>,
+    /// The slashing proposer's immutables, once read (`Some(None)`: slashing is not set up).
+    tally: Option<Option<TallyParams>>,
+    /// Votes read so far per recent round (votes are only ever appended).
+    rounds: BTreeMap<u64, RoundVotes>,
 }
 
 impl std::fmt::Debug for ChainSource {
@@ -80,7 +88,15 @@ impl std::fmt::Debug for ChainSource {
 
 impl ChainSource {
     pub fn new(node: NodeClient, l1: L1Reader) -> Self {
-        Self { node, l1, checkpoints: CheckpointCache::default(), sentinel: None, statuses: HashMap::new() }
+        Self {
+            node,
+            l1,
+            checkpoints: CheckpointCache::default(),
+            sentinel: None,
+            statuses: HashMap::new(),
+            tally: None,
+            rounds: BTreeMap::new(),
+        }
     }
 
     /// Connects to the node, learns the Registry from it, and reads the rollup on L1 through it.
@@ -172,6 +188,8 @@ impl ChainSource {
         let timing = self.timing();
         let mut current_slot = None;
         let mut out = Vec::new();
+        // Rounds with new votes or an execution, and the slot of the latest such log.
+        let mut rounds: BTreeMap<u64, Slot> = BTreeMap::new();
         for event in self.l1.events(from_block, to_block).await? {
             let slot = match event.l1_timestamp {
                 Some(ts) => timing.slot_at(ts),
@@ -193,6 +211,9 @@ impl ChainSource {
                 L1EventKind::WithdrawInitiated { attester, .. } => {
                     self.push_status_change(attester, slot, &mut out).await?;
                 }
+                L1EventKind::VoteCast { round, .. } | L1EventKind::RoundExecuted { round, .. } => {
+                    rounds.insert(saturate(round), slot);
+                }
                 L1EventKind::PrunedPending { proven_checkpoint, pending_checkpoint } => {
                     let proven_checkpoint = saturate(proven_checkpoint);
                     self.checkpoints.forget_after(proven_checkpoint);
@@ -205,7 +226,67 @@ impl ChainSource {
                 _ => {}
             }
         }
+        for (round, slot) in rounds {
+            match self.slash_votes(round, slot).await {
+                Ok(Some(votes)) => out.push(ChainEvent::SlashVotes(votes)),
+                Ok(None) => {}
+                // An answer that will not change (a revert, an unexpected shape): the votes are an
+                // early warning, never a reason to hold back the slashes and exits beside them.
+                Err(SourceError::L1(err @ (L1Error::Reverted { .. } | L1Error::Decode { .. }))) => {
+                    tracing::warn!(round, %err, "cannot read the slashing round's votes; no vote warnings for it");
+                }
+                Err(err) => return Err(err),
+            }
+        }
         Ok(out)
+    }
+
+    /// Where a tally round stands: its votes (new ones read, earlier ones cached) against the
+    /// committees they index. `None` when slashing is not set up or the round has no target committees.
+    async fn slash_votes(&mut self, round: u64, slot: Slot) -> Result<Option<SlashVotes>, SourceError> {
+        let params = match self.tally {
+            Some(params) => params,
+            None => match self.l1.tally_params().await {
+                Ok(params) => *self.tally.insert(params),
+                Err(err @ (L1Error::Reverted { .. } | L1Error::Decode { .. })) => {
+                    tracing::warn!(%err, "the slashing proposer is not a tally proposer sparta can read; no vote warnings");
+                    *self.tally.insert(None)
+                }
+                Err(err) => return Err(err.into()),
+            },
+        };
+        let Some(params) = params else { return Ok(None) };
+        let (executed, count) = self.l1.round(round).await?;
+        let l1 = &self.l1;
+        let cached = self.rounds.entry(round).or_default();
+        if cached.committees.is_empty() {
+            match l1.slash_target_committees(round).await {
+                Ok(committees) => cached.committees = committees,
+                Err(err) if err.is_revert() => {
+                    tracing::warn!(round, %err, "a slashing round without target committees; its votes are not followed");
+                    return Ok(None);
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+        while (cached.votes.len() as u64) < count {
+            cached.votes.push(l1.vote(round, cached.votes.len() as u64).await?);
+        }
+        cached.executed = executed;
+        let targets = tally(&cached.votes, &cached.committees, params.committee_size as usize);
+        // Rounds past their lifetime can no longer be executed: nothing more to follow there.
+        let oldest = round.saturating_sub(params.lifetime_in_rounds + 1);
+        self.rounds.retain(|r, _| *r >= oldest);
+        Ok(Some(SlashVotes {
+            round,
+            slot,
+            votes_cast: u32::try_from(count).unwrap_or(u32::MAX),
+            quorum: u32::try_from(params.quorum).unwrap_or(u32::MAX),
+            executable_from: params.executable_from(round),
+            expires_at: params.expires_at(round),
+            executed,
+            targets,
+        }))
     }
 
     /// Everything `sparta check` reports.
@@ -264,6 +345,15 @@ impl ChainSource {
         let Some(proposer) = facts.proposer else { return Ok(()) };
         let slot = facts.slot;
         let record = self.node.validator_stats(proposer, Some(slot), Some(slot)).await?;
+        // A node that has not processed the slot has no status for it yet: that is "not yet", never
+        // "missed". Reading on would blame the proposer for the node's own stall.
+        let node_at = match &record {
+            Some(r) => r.last_processed_slot,
+            None => self.sentinel_covering(slot).await?.last_processed_slot,
+        };
+        if let Some(node_at) = node_at.filter(|at| *at < slot) {
+            return Err(SourceError::NodeBehind { slot, node_at });
+        }
         let status = record.and_then(|r| r.validator.status_at(slot));
         facts.outcome = status.map_or(ProposalOutcome::BlocksMissed, outcome_of);
         if !facts.outcome.attesters_accountable() {

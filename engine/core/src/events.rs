@@ -62,6 +62,34 @@ pub struct SlashedEvent {
     pub slot: Slot,
 }
 
+/// Where a tally slashing round stands, for the validators its votes would slash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlashVotes {
+    pub round: u64,
+    /// The L2 slot of the latest vote or of the execution.
+    pub slot: Slot,
+    /// Votes cast in the round so far, and how many slash a validator.
+    pub votes_cast: u32,
+    pub quorum: u32,
+    /// The round can be executed from this slot on, and no longer from `expires_at`.
+    pub executable_from: Slot,
+    pub expires_at: Slot,
+    /// The round was executed: its slashes are done (as `Slashed` logs), its votes over.
+    pub executed: bool,
+    /// Validators at least one vote would slash.
+    pub targets: Vec<SlashVoteTarget>,
+}
+
+/// How a round's votes treat one validator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlashVoteTarget {
+    pub validator: Address,
+    /// Votes for at least one slash unit.
+    pub votes: u32,
+    /// The most units any vote asks for (1 = `SLASH_AMOUNT_SMALL`, 2 = medium, 3 = large).
+    pub max_units: u8,
+}
+
 /// One observation of the chain. The watcher emits them in slot order; a slot is finished when its
 /// [`ChainEvent::SlotObserved`] has been processed by every consumer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,6 +102,8 @@ pub enum ChainEvent {
         to: AttesterStatus,
         slot: Slot,
     },
+    /// Votes of a tally slashing round (after a `VoteCast`), or its execution (`RoundExecuted`).
+    SlashVotes(SlashVotes),
     /// The pending chain was pruned back to `proven` (unproven checkpoints removed).
     Pruned {
         proven_checkpoint: u64,
@@ -87,6 +117,7 @@ impl ChainEvent {
         match self {
             ChainEvent::SlotObserved(f) => f.slot,
             ChainEvent::Slashed(s) => s.slot,
+            ChainEvent::SlashVotes(v) => v.slot,
             ChainEvent::AttesterStatusChanged { slot, .. } | ChainEvent::Pruned { slot, .. } => *slot,
         }
     }

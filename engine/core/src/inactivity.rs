@@ -10,10 +10,11 @@ use serde::{Deserialize, Serialize};
 use crate::stats::EpochPerformance;
 
 /// The node-side thresholds (`SLASH_INACTIVITY_TARGET_PERCENTAGE` and
-/// `SLASH_INACTIVITY_CONSECUTIVE_EPOCH_THRESHOLD`). The defaults are the 4.1.2 mainnet and testnet
-/// presets; nodes may override them, so the projection is a warning, not a verdict.
+/// `SLASH_INACTIVITY_CONSECUTIVE_EPOCH_THRESHOLD`). The default is the 4.1.2 mainnet and testnet
+/// preset; nodes may override it, so the projection is a warning, not a verdict. In a config file
+/// either name a `preset` or give the numbers (given numbers override the preset's).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(try_from = "InactivityConfig")]
 pub struct InactivityRule {
     pub target: f64,
     pub consecutive_epochs: u32,
@@ -21,7 +22,50 @@ pub struct InactivityRule {
 
 impl Default for InactivityRule {
     fn default() -> Self {
-        Self { target: 0.7, consecutive_epochs: 2 }
+        Self::MAINNET
+    }
+}
+
+impl InactivityRule {
+    /// `--network mainnet` and `--network testnet` in 4.1.2: 70 % over two epochs in a row.
+    pub const MAINNET: InactivityRule = InactivityRule { target: 0.7, consecutive_epochs: 2 };
+    pub const TESTNET: InactivityRule = InactivityRule { target: 0.7, consecutive_epochs: 2 };
+    /// A node started without a network preset: 90 % in a single epoch.
+    pub const NODE_DEFAULTS: InactivityRule = InactivityRule { target: 0.9, consecutive_epochs: 1 };
+
+    pub fn preset(name: &str) -> Option<InactivityRule> {
+        match name {
+            "mainnet" => Some(Self::MAINNET),
+            "testnet" => Some(Self::TESTNET),
+            "node-defaults" => Some(Self::NODE_DEFAULTS),
+            _ => None,
+        }
+    }
+}
+
+/// The config file's form of [`InactivityRule`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InactivityConfig {
+    preset: Option<String>,
+    target: Option<f64>,
+    consecutive_epochs: Option<u32>,
+}
+
+impl TryFrom<InactivityConfig> for InactivityRule {
+    type Error = String;
+
+    fn try_from(c: InactivityConfig) -> Result<Self, String> {
+        let base = match c.preset.as_deref() {
+            None => InactivityRule::default(),
+            Some(name) => InactivityRule::preset(name).ok_or_else(|| {
+                format!("unknown inactivity preset {name:?} (mainnet, testnet or node-defaults)")
+            })?,
+        };
+        Ok(InactivityRule {
+            target: c.target.unwrap_or(base.target),
+            consecutive_epochs: c.consecutive_epochs.unwrap_or(base.consecutive_epochs),
+        })
     }
 }
 
@@ -70,6 +114,16 @@ mod tests {
 
     fn epoch(n: u64, missed: u32, total: u32) -> EpochPerformance {
         EpochPerformance { epoch: Epoch(n), missed, total }
+    }
+
+    #[test]
+    fn presets_and_numbers_read_from_config() {
+        let read = |json: &str| serde_json::from_str::<InactivityRule>(json);
+        assert_eq!(read(r#"{"preset":"node-defaults"}"#).unwrap(), InactivityRule::NODE_DEFAULTS);
+        assert_eq!(read(r#"{"preset":"mainnet","target":0.8}"#).unwrap().target, 0.8);
+        assert_eq!(read("{}").unwrap(), InactivityRule::default());
+        assert!(read(r#"{"preset":"moon"}"#).unwrap_err().to_string().contains("unknown inactivity preset"));
+        assert!(read(r#"{"targt":0.8}"#).is_err(), "unknown keys are refused");
     }
 
     #[test]

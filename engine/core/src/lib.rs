@@ -4,10 +4,13 @@
 //! per-validator [`ValidatorStats`] with the Aztec node Sentinel's semantics; policies turn stats into
 //! role and alert decisions. Everything here is deterministic and driven by the caller's clock.
 
+pub mod alerting;
 pub mod events;
 pub mod facts;
+pub mod freshness;
 pub mod inactivity;
 pub mod monitor;
+pub mod outage;
 pub mod policy;
 pub mod roles;
 pub mod scoreboard;
@@ -16,10 +19,11 @@ pub mod status;
 pub mod time;
 
 pub use alloy_primitives::Address;
-pub use events::{AttesterStatus, ChainEvent, SlashedEvent};
+pub use events::{AttesterStatus, ChainEvent, SlashVoteTarget, SlashVotes, SlashedEvent};
 pub use facts::{CommitteeBits, ProposalOutcome, SlotFacts};
 pub use inactivity::{InactivityRisk, InactivityRule};
 pub use monitor::{MonitorConfig, ValidatorMonitor};
+pub use outage::{Excused, OutageRule};
 pub use stats::{EpochPerformance, MissedStats, ValidatorStats};
 pub use status::{StatusCategory, ValidatorStatusInSlot};
 pub use time::{ChainTiming, Epoch, ManualSlotClock, Slot, SlotClock, SystemSlotClock};

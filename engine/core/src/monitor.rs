@@ -22,6 +22,7 @@ use self::history::History;
 use self::network::NetworkWindow;
 use crate::Address;
 use crate::facts::{ProposalOutcome, SlotFacts};
+use crate::outage::{Excused, OutageRule};
 use crate::stats::{EpochPerformance, ValidatorStats};
 use crate::status::{StatusCategory, ValidatorStatusInSlot};
 use crate::time::{ChainTiming, Epoch, Slot};
@@ -130,28 +131,11 @@ impl ValidatorMonitor {
         self.last_facts_epoch = Some(facts.epoch);
         let expired = self.advance(facts.slot, facts.epoch);
 
-        let accountable = facts.outcome.attesters_accountable();
-        let mut summary = SlotSummary {
-            slot: facts.slot,
-            committee_size: facts.committee.len() as u32,
-            ..SlotSummary::default()
-        };
+        let mut summary = SlotSummary::empty(facts);
         let mut changed = Vec::new();
         for (seat, member) in facts.committee.iter().enumerate() {
-            let status = if Some(*member) == facts.proposer {
-                let status = proposer_status(facts.outcome);
-                summary.proposal_missed.get_or_insert(status.category() == StatusCategory::ProposerMiss);
-                status
-            } else if facts.attested.get(seat) {
-                summary.attestations_total += 1;
-                ValidatorStatusInSlot::AttestationSent
-            } else if accountable {
-                summary.attestations_total += 1;
-                summary.attestations_missed += 1;
-                ValidatorStatusInSlot::AttestationMissed
-            } else {
-                continue;
-            };
+            let Some(status) = seat_status(facts, seat, member) else { continue };
+            summary.count(status);
             if owns(member) && self.record(*member, facts.slot, facts.epoch, status) {
                 changed.push(*member);
             }
@@ -201,6 +185,23 @@ impl ValidatorMonitor {
         Some(record.history.stats(*validator, from.0, to.0))
     }
 
+    /// The validator's missed attestations inside the window that fell on network-wide slots (by
+    /// `rule`, from the slots this monitor registered). Callers ask only when
+    /// [`Self::has_network_wide_slots`], which is rare: a scan per validator is then affordable.
+    pub fn excused(&self, validator: &Address, rule: &OutageRule) -> Excused {
+        let (Some(record), Some(last)) = (self.validators.get(validator), self.last_processed) else {
+            return Excused::default();
+        };
+        let from = last.0.saturating_sub(self.config.slot_window);
+        let wide = |slot: Slot| self.network.slot(slot).is_some_and(|s| rule.is_network_wide(&s));
+        record.history.excused(from, last.0, wide)
+    }
+
+    /// Whether the window holds any network-wide slot (by `rule`).
+    pub fn has_network_wide_slots(&self, rule: &OutageRule) -> bool {
+        self.network.slots().any(|s| rule.is_network_wide(&s))
+    }
+
     /// The retained entries, ascending by slot.
     pub fn history(&self, validator: &Address) -> Vec<(Slot, ValidatorStatusInSlot)> {
         self.validators.get(validator).map(|r| r.history.iter().collect()).unwrap_or_default()
@@ -212,6 +213,11 @@ impl ValidatorMonitor {
             .get(validator)
             .map(|r| r.epochs.completed(self.first_open_epoch, self.config.epoch_history))
             .unwrap_or_default()
+    }
+
+    /// Completed epochs in which the validator had duties, within the kept per-epoch history.
+    pub fn epochs_active(&self, validator: &Address) -> u32 {
+        self.validators.get(validator).map_or(0, |r| r.epochs.active(self.first_open_epoch))
     }
 
     pub fn network_summary(&self) -> NetworkSummary {
@@ -309,6 +315,55 @@ impl ValidatorMonitor {
 }
 
 /// The proposer's status in v4.1.2 words.
+/// The status a committee seat earns in a slot: the proposer's from the outcome; an attester's sent,
+/// or missed only when there was a proposal to attest to; `None` (nothing recorded) otherwise.
+fn seat_status(facts: &SlotFacts, seat: usize, member: &Address) -> Option<ValidatorStatusInSlot> {
+    if Some(*member) == facts.proposer {
+        Some(proposer_status(facts.outcome))
+    } else if facts.attested.get(seat) {
+        Some(ValidatorStatusInSlot::AttestationSent)
+    } else if facts.outcome.attesters_accountable() {
+        Some(ValidatorStatusInSlot::AttestationMissed)
+    } else {
+        None
+    }
+}
+
+impl SlotSummary {
+    /// What a slot contributes network-wide, from its facts alone.
+    pub fn of(facts: &SlotFacts) -> SlotSummary {
+        let mut summary = SlotSummary::empty(facts);
+        for (seat, member) in facts.committee.iter().enumerate() {
+            if let Some(status) = seat_status(facts, seat, member) {
+                summary.count(status);
+            }
+        }
+        summary
+    }
+
+    fn empty(facts: &SlotFacts) -> SlotSummary {
+        SlotSummary {
+            slot: facts.slot,
+            committee_size: facts.committee.len() as u32,
+            ..SlotSummary::default()
+        }
+    }
+
+    fn count(&mut self, status: ValidatorStatusInSlot) {
+        match status.category() {
+            StatusCategory::ProposerGood | StatusCategory::ProposerMiss => {
+                self.proposal_missed.get_or_insert(status.category() == StatusCategory::ProposerMiss);
+            }
+            StatusCategory::AttestGood => self.attestations_total += 1,
+            StatusCategory::AttestMiss => {
+                self.attestations_total += 1;
+                self.attestations_missed += 1;
+            }
+            StatusCategory::Uncounted => {}
+        }
+    }
+}
+
 fn proposer_status(outcome: ProposalOutcome) -> ValidatorStatusInSlot {
     match outcome {
         ProposalOutcome::Mined => ValidatorStatusInSlot::CheckpointMined,

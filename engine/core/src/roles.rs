@@ -4,11 +4,16 @@
 //!
 //! The rule, per member:
 //! - the slashed role while any linked validator is slashed;
-//! - the performance role when nothing is slashed, at least one validator is still active (neither
-//!   slashed nor exiting), and every active validator with enough history qualifies under the
-//!   [`RolePolicy`]. A newcomer needs `min_attestations` on at least one validator; a holder is judged
-//!   on whatever history there is, with the policy's hysteresis (a restart or a short window is no
-//!   evidence against it).
+//! - the exiting role (when configured) while a linked validator is exiting and none is slashed;
+//! - otherwise the highest performance rung (the base role, or a tier above it) that the member earns,
+//!   and no other rung. A member earns a rung when at least one validator is still active (neither
+//!   slashed nor exiting) and every active validator with enough history qualifies under the rung's
+//!   thresholds (miss rates, streak, epochs active). A newcomer to the rung needs its `min_attestations` on at least one validator; a
+//!   member holding that rung or a higher one is judged on whatever history there is, with the
+//!   policy's hysteresis (a restart or a short window is no evidence against it).
+//!
+//! The stats fed in are the validators' own record: misses the whole network shared are forgiven
+//! first (see [`crate::outage`]), which is the grace after a network-wide outage.
 
 use serde::Serialize;
 
@@ -34,6 +39,8 @@ pub struct LinkedValidator<'a> {
     pub stats: Option<&'a ValidatorStats>,
     pub slashed: bool,
     pub exiting: bool,
+    /// Completed epochs with duties in the retained history (the per-epoch trend).
+    pub epochs_active: u32,
 }
 
 /// The changes that bring `user` from the roles it `holds` to the ones the rule gives it.
@@ -45,19 +52,31 @@ pub fn plan_roles(
     holds: impl Fn(&str) -> bool,
     as_of: Slot,
 ) -> Vec<RoleChange> {
-    let perf_role = policy.role.as_str();
     let slashed = validators.iter().find(|v| v.slashed);
     let active: Vec<&LinkedValidator<'_>> = validators.iter().filter(|v| !v.slashed && !v.exiting).collect();
-    let holder = holds(perf_role);
-    let judged: Vec<&ValidatorStats> = active
+    let ladder = policy.ladder();
+    let held_rung = ladder.iter().rposition(|rung| holds(rung.role));
+    // Each rung's verdict, judged as a holder at or below the rung held.
+    let verdicts: Vec<(bool, Vec<&ValidatorStats>)> = ladder
         .iter()
-        .filter_map(|v| v.stats)
-        .filter(|s| holder || s.missed_attestations.total >= policy.min_attestations)
+        .enumerate()
+        .map(|(i, rung)| {
+            let holder = held_rung.is_some_and(|h| i <= h);
+            let judged: Vec<(&ValidatorStats, u32)> = active
+                .iter()
+                .filter_map(|v| Some((v.stats?, v.epochs_active)))
+                .filter(|(s, _)| holder || s.missed_attestations.total >= rung.min_attestations)
+                .collect();
+            let earns = slashed.is_none()
+                && !active.is_empty()
+                && (holder || !judged.is_empty())
+                && judged
+                    .iter()
+                    .all(|(s, epochs)| rung.qualifies(s, holder) && *epochs >= rung.min_epochs_active);
+            (earns, judged.into_iter().map(|(s, _)| s).collect::<Vec<_>>())
+        })
         .collect();
-    let performs = slashed.is_none()
-        && !active.is_empty()
-        && (holder || !judged.is_empty())
-        && judged.iter().all(|s| policy.qualifies(s, holder));
+    let earned = verdicts.iter().rposition(|(earns, _)| *earns);
 
     let mut changes = Vec::new();
     let mut want = |role: &str, desired: bool, reason: String| {
@@ -70,7 +89,27 @@ pub fn plan_roles(
         None => format!("no linked validator is slashed (as of slot {as_of})"),
     };
     want(slashed_role, slashed.is_some(), slashed_reason);
-    want(perf_role, performs, evidence(&judged, as_of, performs));
+    if let Some(exiting_role) = policy.exiting_role.as_deref() {
+        let leaving = validators.iter().find(|v| v.exiting).filter(|_| slashed.is_none());
+        let reason = match leaving {
+            Some(v) => format!("validator {:#x} is exiting (as of slot {as_of})", v.address),
+            None => format!("no linked validator is exiting (as of slot {as_of})"),
+        };
+        want(exiting_role, leaving.is_some(), reason);
+    }
+    for (i, (rung, (earns, judged))) in ladder.iter().zip(&verdicts).enumerate() {
+        let reason = match (earned, slashed) {
+            (Some(top), _) if top > i => {
+                format!("earned the higher role {} (as of slot {as_of})", ladder[top].role)
+            }
+            (_, Some(_)) => format!("a linked validator was slashed (as of slot {as_of})"),
+            _ if active.is_empty() => {
+                format!("no linked validator is active: all are exiting (as of slot {as_of})")
+            }
+            _ => evidence(judged, as_of, *earns),
+        };
+        want(rung.role, earned == Some(i), reason);
+    }
     changes
 }
 
@@ -108,7 +147,13 @@ mod tests {
     }
 
     fn linked(s: &ValidatorStats) -> LinkedValidator<'_> {
-        LinkedValidator { address: s.address, stats: Some(s), slashed: false, exiting: false }
+        LinkedValidator {
+            address: s.address,
+            stats: Some(s),
+            slashed: false,
+            exiting: false,
+            epochs_active: 8,
+        }
     }
 
     fn roles(changes: &[RoleChange]) -> Vec<(&str, bool)> {
@@ -138,6 +183,58 @@ mod tests {
         assert!(plan_roles(&policy, "slashed", "u", &[linked(&young)], |_| false, Slot(5)).is_empty());
     }
 
+    fn with_elite() -> RolePolicy {
+        RolePolicy {
+            tiers: vec![crate::policy::Tier {
+                role: "elite".into(),
+                min_attestations: 32,
+                max_attestation_miss_rate: 0.01,
+                max_proposal_miss_rate: 0.0,
+                max_attestation_streak: 0,
+                min_epochs_active: 0,
+            }],
+            ..RolePolicy::default()
+        }
+    }
+
+    #[test]
+    fn a_member_holds_only_the_highest_rung_it_earns() {
+        let policy = with_elite();
+        let flawless = stats(1, 0, 40);
+        let changes = plan_roles(&policy, "slashed", "u", &[linked(&flawless)], |_| false, Slot(40));
+        assert_eq!(roles(&changes), vec![("elite", true)], "straight to the top, not both");
+        let from_base =
+            plan_roles(&policy, "slashed", "u", &[linked(&flawless)], |r| r == "performant", Slot(41));
+        assert_eq!(roles(&from_base), vec![("performant", false), ("elite", true)]);
+        assert!(from_base[0].reason.contains("higher role elite"), "{}", from_base[0].reason);
+    }
+
+    #[test]
+    fn a_tier_can_ask_for_epochs_of_service() {
+        let mut policy = with_elite();
+        policy.tiers[0].min_epochs_active = 16;
+        let flawless = stats(1, 0, 40);
+        let young = LinkedValidator { epochs_active: 15, ..linked(&flawless) };
+        let changes = plan_roles(&policy, "slashed", "u", &[young], |_| false, Slot(40));
+        assert_eq!(roles(&changes), vec![("performant", true)], "15 epochs: not yet elite");
+        let seasoned = LinkedValidator { epochs_active: 16, ..linked(&flawless) };
+        let changes = plan_roles(&policy, "slashed", "u", &[seasoned], |_| false, Slot(40));
+        assert_eq!(roles(&changes), vec![("elite", true)]);
+    }
+
+    #[test]
+    fn slipping_below_a_tier_steps_down_one_rung_not_off_the_ladder() {
+        let policy = with_elite();
+        let slipped = stats(1, 2, 40); // 5 %: past elite's 1 % + 2 %, within the base 5 %
+        let changes = plan_roles(&policy, "slashed", "u", &[linked(&slipped)], |r| r == "elite", Slot(50));
+        assert_eq!(roles(&changes), vec![("performant", true), ("elite", false)]);
+        let hovering = stats(1, 1, 40); // 2.5 %: within elite's 1 % + 2 % for a holder
+        let kept = plan_roles(&policy, "slashed", "u", &[linked(&hovering)], |r| r == "elite", Slot(50));
+        assert!(kept.is_empty(), "hysteresis keeps the tier: {kept:?}");
+        let newcomer = plan_roles(&policy, "slashed", "u", &[linked(&hovering)], |_| false, Slot(50));
+        assert_eq!(roles(&newcomer), vec![("performant", true)], "but a newcomer needs 1 %");
+    }
+
     #[test]
     fn a_slash_swaps_the_performance_role_for_the_slashed_one() {
         let policy = RolePolicy::default();
@@ -158,5 +255,14 @@ mod tests {
         assert!(plan_roles(&policy, "slashed", "u", &[linked(&good), exiting], holds, Slot(9)).is_empty());
         let changes = plan_roles(&policy, "slashed", "u", &[exiting], holds, Slot(9));
         assert_eq!(roles(&changes), vec![("performant", false)]);
+        assert!(changes[0].reason.starts_with("no linked validator is active"), "{}", changes[0].reason);
+        let with_role = RolePolicy { exiting_role: Some("exiting".into()), ..RolePolicy::default() };
+        let changes = plan_roles(&with_role, "slashed", "u", &[linked(&good), exiting], holds, Slot(9));
+        assert_eq!(
+            roles(&changes),
+            vec![("exiting", true)],
+            "the member keeps performant for the active one"
+        );
+        assert!(changes[0].reason.contains("0x0202"), "{}", changes[0].reason);
     }
 }

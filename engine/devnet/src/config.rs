@@ -1,7 +1,11 @@
 //! The knobs of a simulated network.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use sparta_core::ChainTiming;
+
+use crate::Profile;
 
 /// Which protocol generation the simulated node and L1 speak.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -33,6 +37,27 @@ pub struct DevnetConfig {
     /// The L1 chain id served by `eth_chainId`.
     pub chain_id: u64,
     pub version: ProtocolVersion,
+    /// Slot ranges (inclusive) of a network-wide p2p outage: proposals are made, but no attestation
+    /// reaches the proposer, so every attester of those slots misses and nothing is mined.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub p2p_outages: Vec<SlotRange>,
+    /// Profiles that replace the assigned ones, by validator index (indices below
+    /// [`crate::SCRIPTED`]'s length sit in every committee).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub profiles: BTreeMap<usize, Profile>,
+}
+
+/// Slots `first..=last`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SlotRange {
+    pub first: u64,
+    pub last: u64,
+}
+
+impl SlotRange {
+    pub fn contains(&self, slot: u64) -> bool {
+        (self.first..=self.last).contains(&slot)
+    }
 }
 
 impl Default for DevnetConfig {
@@ -46,6 +71,8 @@ impl Default for DevnetConfig {
             genesis_time_s: 0,
             chain_id: 31337,
             version: ProtocolVersion::V4,
+            p2p_outages: Vec::new(),
+            profiles: BTreeMap::new(),
         }
     }
 }

@@ -230,6 +230,20 @@ impl Contracts<'_> {
                     if round > n.round_of(self.at) { (false, 0) } else { n.round_at(round, self.at) };
                 ret::<getRoundCall>(getRoundReturn { isExecuted: is_executed, voteCount: u(votes) })
             }
+            getVotesCall::SELECTOR => {
+                let call = decode::<getVotesCall>(data)?;
+                let round = u64::try_from(call._round).unwrap_or(u64::MAX);
+                let index = u64::try_from(call._index).unwrap_or(u64::MAX);
+                // The contract indexes past the votes cast into empty storage.
+                let vote = n.vote(round, index, self.at).unwrap_or_default();
+                ret::<getVotesCall>(vote.into())
+            }
+            getSlashTargetCommitteesCall::SELECTOR => {
+                let call = decode::<getSlashTargetCommitteesCall>(data)?;
+                let round = u64::try_from(call._round).unwrap_or(u64::MAX);
+                let committees = n.slash_target_committees(round).ok_or_else(|| revert("Panic(0x11)"))?;
+                ret::<getSlashTargetCommitteesCall>(committees.iter().map(|c| c.to_vec()).collect())
+            }
             _ => Err(no_such_function()),
         }
     }

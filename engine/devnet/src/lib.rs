@@ -25,7 +25,7 @@ mod server;
 mod wire;
 
 pub use addresses::L1Addresses;
-pub use config::{ConfigError, DevnetConfig, ProtocolVersion};
+pub use config::{ConfigError, DevnetConfig, ProtocolVersion, SlotRange};
 pub use network::{L1Event, Network, SlotRecord, Validator};
 pub use profile::{Profile, SCRIPTED};
 pub use replay::{Ahead, SyntheticHistory};

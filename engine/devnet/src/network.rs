@@ -125,6 +125,8 @@ pub struct Network {
     addresses: L1Addresses,
     prover: Address,
     state: Mutex<State>,
+    /// While set, the node has stopped advancing at this slot (L1 goes on).
+    node_stalled_at: Mutex<Option<Slot>>,
 }
 
 impl std::fmt::Debug for Network {
@@ -152,7 +154,11 @@ impl Network {
                 index,
                 address: derive::address(seed, "validator", index as u64),
                 withdrawer: derive::address(seed, "withdrawer", index as u64),
-                profile: Profile::assigned(seed, index),
+                profile: config
+                    .profiles
+                    .get(&index)
+                    .copied()
+                    .unwrap_or_else(|| Profile::assigned(seed, index)),
             })
             .collect();
         let index_of = validators.iter().map(|v| (v.address, v.index)).collect();
@@ -164,6 +170,7 @@ impl Network {
             validators,
             index_of,
             state: Mutex::new(State::default()),
+            node_stalled_at: Mutex::new(None),
         })
     }
 
@@ -181,6 +188,19 @@ impl Network {
 
     pub fn current_slot(&self) -> Slot {
         self.clock.current_slot()
+    }
+
+    /// The slot the node has synced to: the current one, unless the node is stalled.
+    pub fn node_slot(&self) -> Slot {
+        let current = self.current_slot();
+        self.node_stalled_at.lock().unwrap_or_else(|p| p.into_inner()).map_or(current, |at| at.min(current))
+    }
+
+    /// The node stops advancing now (its archiver and Sentinel stall; L1 goes on), or catches up again
+    /// with `false`.
+    pub fn stall_node(&self, stalled: bool) {
+        let at = stalled.then(|| self.current_slot());
+        *self.node_stalled_at.lock().unwrap_or_else(|p| p.into_inner()) = at;
     }
 
     pub fn epoch_of(&self, slot: Slot) -> Epoch {
@@ -358,6 +378,44 @@ impl Network {
         (executed, votes)
     }
 
+    /// The committees a round's votes index (`getSlashTargetCommittees`): the round's epochs, offset
+    /// by `SLASH_OFFSET_IN_ROUNDS`.
+    pub fn slash_target_committees(&self, round: u64) -> Option<Vec<Arc<[Address]>>> {
+        let first = round.checked_sub(params::SLASH_OFFSET_IN_ROUNDS)? * ROUND_SIZE_IN_EPOCHS;
+        Some((first..first + ROUND_SIZE_IN_EPOCHS).map(|e| self.committee(Epoch(e))).collect())
+    }
+
+    /// The `index`-th vote of `round` as of `slot` (`getVotes`): one slash unit for every seat a
+    /// scripted slashed validator holds in the target committees, while its vote window is open.
+    pub fn vote(&self, round: u64, index: u64, slot: Slot) -> Option<Vec<u8>> {
+        let first = Slot(round * self.round_size());
+        let last = Slot(first.0 + self.round_size() - 1).min(slot);
+        let voted = self
+            .slots(first, last)
+            .into_iter()
+            .filter(|r| self.events_of(r).iter().any(|e| matches!(e, L1Event::VoteCast { .. })))
+            .nth(usize::try_from(index).ok()?)?
+            .slot;
+        let committees = self.slash_target_committees(round)?;
+        let size = self.config.committee_size;
+        let mut vote = vec![0u8; (size * committees.len()).div_ceil(4)];
+        for (epoch_index, committee) in committees.iter().enumerate() {
+            for (position, member) in committee.iter().enumerate() {
+                let targeted = self.profile_of(member).is_some_and(|p| match p {
+                    Profile::Slashed { at_slot } => {
+                        (at_slot.0.saturating_sub(VOTE_LEAD_SLOTS)..at_slot.0).contains(&voted.0)
+                    }
+                    _ => false,
+                });
+                if targeted {
+                    let i = epoch_index * size + position;
+                    vote[i / 4] |= 1 << (2 * (i % 4));
+                }
+            }
+        }
+        Some(vote)
+    }
+
     /// The L1 events of a slot that has started (empty for a future slot).
     pub fn events_at(&self, slot: Slot) -> Vec<L1Event> {
         self.slot(slot).map(|r| self.events_of(&r)).unwrap_or_default()
@@ -532,8 +590,9 @@ impl Network {
                 ProposalOutcome::CheckpointMissed
             }
         } else {
+            let outage = self.config.p2p_outages.iter().any(|r| r.contains(slot.0));
             for (i, member) in committee.iter().enumerate() {
-                if *member == proposer || !misses(member, "attest") {
+                if *member == proposer || (!outage && !misses(member, "attest")) {
                     attested.set(i);
                 }
             }

@@ -76,11 +76,11 @@ impl NodeRpc {
     }
 
     fn pending(&self) -> u64 {
-        self.network.pending_checkpoint_at(self.network.current_slot())
+        self.network.pending_checkpoint_at(self.network.node_slot())
     }
 
     fn proven(&self) -> u64 {
-        self.network.proven_checkpoint_at(self.network.current_slot())
+        self.network.proven_checkpoint_at(self.network.node_slot())
     }
 
     fn node_info(&self) -> Value {

@@ -17,7 +17,9 @@ pub const SENTINEL_LAG_SLOTS: u64 = 2;
 pub const ROUND_SIZE_IN_EPOCHS: u64 = 4;
 pub const LIFETIME_IN_ROUNDS: u64 = 34;
 pub const EXECUTION_DELAY_IN_ROUNDS: u64 = 28;
-pub const SLASH_OFFSET_IN_ROUNDS: u64 = 2;
+/// Mainnet votes on the epochs of two rounds back; the devnet's scripted votes come three slots
+/// before the slash, so they vote on the current round's epochs.
+pub const SLASH_OFFSET_IN_ROUNDS: u64 = 0;
 /// Tally votes are cast this many slots before a scripted slash lands.
 pub const VOTE_LEAD_SLOTS: u64 = 3;
 /// Exit delay, in seconds, before a withdrawal can be finalized.

@@ -35,6 +35,11 @@ pub enum Profile {
     Flaky { miss_pct: u8 },
     /// Reliable before `from_slot`, silent from it on.
     GoesOffline { from_slot: Slot },
+    /// Silent from `from_slot` through `to_slot`, reliable before and after (a node that was down).
+    Outage { from_slot: Slot, to_slot: Slot },
+    /// Misses every duty of every `every`-th slot, and none other: a miss rate of exactly `1/every`
+    /// over time (a validator hovering at a threshold).
+    Periodic { every: u64 },
     /// Reliable until slashed out of the set at `at_slot` (status ZOMBIE).
     Slashed { at_slot: Slot },
     /// Reliable until it initiates a withdrawal at `at_slot` (status EXITING).
@@ -92,6 +97,20 @@ impl Profile {
                     0
                 }
             }
+            Profile::Outage { from_slot, to_slot } => {
+                if (from_slot..=to_slot).contains(&slot) {
+                    100
+                } else {
+                    0
+                }
+            }
+            Profile::Periodic { every } => {
+                if every > 0 && slot.0.is_multiple_of(every) {
+                    100
+                } else {
+                    0
+                }
+            }
             Profile::Slashed { .. } | Profile::Exits { .. } => {
                 if self.in_set_at(slot) {
                     0
@@ -109,6 +128,8 @@ impl std::fmt::Display for Profile {
             Profile::Reliable => write!(f, "reliable"),
             Profile::Flaky { miss_pct } => write!(f, "flaky ({miss_pct}% misses)"),
             Profile::GoesOffline { from_slot } => write!(f, "goes offline at slot {from_slot}"),
+            Profile::Outage { from_slot, to_slot } => write!(f, "offline from slot {from_slot} to {to_slot}"),
+            Profile::Periodic { every } => write!(f, "misses every {every}th slot"),
             Profile::Slashed { at_slot } => write!(f, "gets slashed at slot {at_slot}"),
             Profile::Exits { at_slot } => write!(f, "exits at slot {at_slot}"),
         }

@@ -88,7 +88,7 @@ impl Sentinel {
     /// The monitor, fed every slot up to `current − 2`.
     fn caught_up(&self) -> MutexGuard<'_, ValidatorMonitor> {
         let mut monitor = self.monitor.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let Some(target) = self.network.current_slot().0.checked_sub(SENTINEL_LAG_SLOTS) else {
+        let Some(target) = self.network.node_slot().0.checked_sub(SENTINEL_LAG_SLOTS) else {
             return monitor;
         };
         let mut next = monitor.last_processed_slot().map_or(0, |s| s.0 + 1);

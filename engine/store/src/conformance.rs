@@ -4,6 +4,8 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use sparta_core::alerting::{Incident, Phase};
+use sparta_core::policy::Severity;
 use sparta_core::{
     Address, ChainTiming, CommitteeBits, Epoch, MissedStats, ProposalOutcome, Slot, SlotFacts, ValidatorStats,
 };
@@ -345,12 +347,18 @@ pub async fn role_states_round_trip_and_upsert(store: &dyn Store) {
 }
 
 pub async fn alerts_round_trip_and_upsert(store: &dyn Store) {
-    let alert = |subject: &str, kind: &str, firing, since| AlertRecord {
-        subject: subject.into(),
-        kind: kind.into(),
-        firing,
-        since_slot: Slot(since),
-        evidence: format!("missed 5 of 8 attestations \"until\" slot {since}"),
+    let alert = |subject: &str, kind: &str, firing: bool, since| {
+        let incident = Incident {
+            phase: if firing { Phase::Firing } else { Phase::Resolved },
+            since: Slot(since),
+            severity: Severity::Warning,
+            score: 0.625,
+            notified: Some(Slot(since)),
+            evidence: format!("missed 5 of 8 attestations \"until\" slot {since}"),
+            evidence_slot: Slot(since),
+            until: firing.then_some(Slot(since + 100)),
+        };
+        AlertRecord::new(subject, kind, &incident)
     };
     store.put_alert(&alert("0xab", "attestation-streak", true, 10)).await.unwrap();
     store.put_alert(&alert("0xab", "slashed", true, 12)).await.unwrap();

@@ -3,6 +3,8 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use sparta_core::alerting::{Incident, Phase};
+use sparta_core::policy::Severity;
 use sparta_core::{Address, ChainTiming, Slot};
 
 /// The parameters that must not change across restarts: a store belongs to exactly one rollup.
@@ -41,14 +43,61 @@ pub struct RoleState {
     pub since_slot: Slot,
 }
 
-/// The persisted state of one alert (keyed by subject and kind), so a restart neither repeats nor loses it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// The persisted state of one alert (keyed by subject and kind), so a restart neither repeats nor loses
+/// it. Records written before the lifecycle had phases carry only `firing`, `since_slot` and `evidence`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AlertRecord {
     pub subject: String,
     pub kind: String,
+    /// Told and not yet resolved (the firing phase).
     pub firing: bool,
     pub since_slot: Slot,
     pub evidence: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<Phase>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+    #[serde(default)]
+    pub score: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notified_slot: Option<Slot>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence_slot: Option<Slot>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until_slot: Option<Slot>,
+}
+
+impl AlertRecord {
+    pub fn new(subject: impl Into<String>, kind: impl Into<String>, incident: &Incident) -> Self {
+        Self {
+            subject: subject.into(),
+            kind: kind.into(),
+            firing: incident.phase == Phase::Firing,
+            since_slot: incident.since,
+            evidence: incident.evidence.clone(),
+            phase: Some(incident.phase),
+            severity: Some(incident.severity),
+            score: incident.score,
+            notified_slot: incident.notified,
+            evidence_slot: Some(incident.evidence_slot),
+            until_slot: incident.until,
+        }
+    }
+
+    /// The lifecycle state (an old record's phase follows from `firing`).
+    pub fn incident(&self) -> Incident {
+        let phase = self.phase.unwrap_or(if self.firing { Phase::Firing } else { Phase::Resolved });
+        Incident {
+            phase,
+            since: self.since_slot,
+            severity: self.severity.unwrap_or(Severity::Warning),
+            score: self.score,
+            notified: self.notified_slot.or(self.firing.then_some(self.since_slot)),
+            evidence: self.evidence.clone(),
+            evidence_slot: self.evidence_slot.unwrap_or(self.since_slot),
+            until: self.until_slot,
+        }
+    }
 }
 
 /// A `/register` challenge: the text a validator's key must sign for `user` to link it. Redeemed
@@ -117,6 +166,18 @@ pub struct Fence {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_alert_written_before_phases_reads_as_its_lifecycle_state() {
+        let old = r#"{"subject":"validator:0xab","kind":"attestation-misses","firing":true,"since_slot":7,"evidence":"missed 5 of 8"}"#;
+        let record: AlertRecord = serde_json::from_str(old).unwrap();
+        let incident = record.incident();
+        assert_eq!(
+            (incident.phase, incident.since, incident.notified),
+            (Phase::Firing, Slot(7), Some(Slot(7)))
+        );
+        assert_eq!(AlertRecord::new(&record.subject, &record.kind, &incident).incident(), incident);
+    }
 
     #[test]
     fn a_lease_is_taken_renewed_kept_and_taken_over() {

@@ -142,7 +142,7 @@ pub struct AuditEntry {
 
 /// One decision, applied atomically: the new states, the audit entries that explain them and the side
 /// effects that announce them. Either all of it is stored or none of it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Decision {
     pub roles: Vec<RoleState>,
     pub alerts: Vec<AlertRecord>,

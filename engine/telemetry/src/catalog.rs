@@ -239,7 +239,7 @@ pub static CATALOG: &[MetricDef] = &[
         ALERTS_TOTAL,
         Counter,
         Number,
-        "Alert state transitions, by kind and transition (fire, resolve).",
+        "Alert messages decided, by kind and transition (fire, worse, resolve).",
         &["kind", "transition"],
     ),
     def(DISCORD_ACTIONS_TOTAL, Counter, Number, "Actions delivered to the Discord sink, by kind.", &["kind"]),

@@ -493,6 +493,18 @@ impl Shared {
                 inner.seen.role_changes.push(RoleChange { add, user, role, reason });
                 Reply::no_content()
             }
+            "get_guild_member" => {
+                let user = param("user_id").unwrap();
+                if param("guild_id") != Some(GUILD_ID) {
+                    return Reply::error(404, 10004, "Unknown Guild");
+                }
+                if !world.members.contains(&user) {
+                    return Reply::error(404, 10007, "Unknown Member");
+                }
+                let roles: Vec<String> =
+                    inner.seen.held.iter().filter(|(u, _)| *u == user).map(|(_, r)| r.to_string()).collect();
+                Reply::ok(member_json(user, roles))
+            }
             "create_dm" => {
                 let user = body["recipient_id"].as_str().and_then(|v| v.parse::<u64>().ok());
                 let Some(user) = user.filter(|u| world.members.contains(u)) else {
@@ -597,6 +609,24 @@ fn user_json(id: u64, bot: bool) -> Value {
 }
 
 /// A DM channel as `POST /users/@me/channels` answers it.
+/// A guild member as `GET /guilds/{guild_id}/members/{user_id}` answers it.
+fn member_json(user: u64, roles: Vec<String>) -> Value {
+    json!({
+        "user": user_json(user, false),
+        "nick": null,
+        "avatar": null,
+        "banner": null,
+        "roles": roles,
+        "joined_at": "2025-01-01T00:00:00.000000+00:00",
+        "premium_since": null,
+        "deaf": false,
+        "mute": false,
+        "flags": 0,
+        "pending": false,
+        "communication_disabled_until": null,
+    })
+}
+
 fn private_channel_json(channel: u64, user: u64) -> Value {
     json!({
         "id": channel.to_string(),

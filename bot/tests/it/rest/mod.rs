@@ -6,6 +6,7 @@ mod double;
 mod follow_up;
 mod harness;
 mod limits;
+mod members;
 mod register;
 mod rejections;
 mod tls;

@@ -186,6 +186,8 @@ sol! {
         function SLASH_OFFSET_IN_ROUNDS() external view returns (uint256);
         function getCurrentRound() external view returns (uint256);
         function getRound(uint256 _round) external view returns (bool isExecuted, uint256 voteCount);
+        function getVotes(uint256 _round, uint256 _index) external view returns (bytes memory);
+        function getSlashTargetCommittees(uint256 _round) external returns (address[][] memory committees);
         event VoteCast(uint256 indexed round, uint256 indexed slot, address indexed proposer);
         event RoundExecuted(uint256 indexed round, uint256 slashCount);
     }

@@ -286,7 +286,11 @@ impl L1Reader {
         Ok(events)
     }
 
-    fn call_error(&self, function: &'static str, err: alloy::contract::Error) -> L1Error {
+    pub(crate) fn provider(&self) -> &DynProvider {
+        &self.provider
+    }
+
+    pub(crate) fn call_error(&self, function: &'static str, err: alloy::contract::Error) -> L1Error {
         L1Error::from_call(function, &self.url, err)
     }
 }

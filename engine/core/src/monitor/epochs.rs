@@ -42,6 +42,13 @@ impl EpochLedger {
         }
     }
 
+    /// How many epochs before `first_open_epoch` had duties (a count of [`Self::completed`]'s
+    /// epochs with a total, without building it).
+    pub fn active(&self, first_open_epoch: Epoch) -> u32 {
+        let open = self.open.filter(|open| open.epoch < first_open_epoch);
+        self.closed.iter().chain(open.as_ref()).filter(|e| e.total > 0).count() as u32
+    }
+
     /// The epochs before `first_open_epoch` (those are complete network-wide), newest `keep`, oldest first.
     pub fn completed(&self, first_open_epoch: Epoch, keep: usize) -> Vec<EpochPerformance> {
         let open = self.open.filter(|open| open.epoch < first_open_epoch);
@@ -70,6 +77,7 @@ mod tests {
         }
         assert_eq!(ledger.completed(Epoch(1), 8), vec![perf(0, 1, 3)], "epoch 1 is still open");
         assert_eq!(ledger.completed(Epoch(2), 8), vec![perf(0, 1, 3), perf(1, 1, 1)]);
+        assert_eq!((ledger.active(Epoch(1)), ledger.active(Epoch(2))), (1, 2));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use std::collections::VecDeque;
 
 use crate::Address;
+use crate::outage::Excused;
 use crate::stats::{MissedStats, ValidatorStats};
 use crate::status::{StatusCategory, ValidatorStatusInSlot};
 use crate::time::Slot;
@@ -88,6 +89,29 @@ impl History {
     }
 }
 
+impl History {
+    /// The missed attestations with `from <= slot <= to` that `excused` forgives, and how many of the
+    /// current attestation streak those are.
+    pub fn excused(&self, from: u64, to: u64, excused: impl Fn(Slot) -> bool) -> Excused {
+        let start = self.entries.partition_point(|e| e.slot() < from);
+        let end = self.entries.partition_point(|e| e.slot() <= to).max(start);
+        let mut out = Excused::default();
+        let mut in_streak = true;
+        for entry in self.entries.range(start..end).rev() {
+            match entry.status().category() {
+                StatusCategory::AttestMiss => {
+                    let forgiven = excused(Slot(entry.slot()));
+                    out.misses += u32::from(forgiven);
+                    out.streak += u32::from(forgiven && in_streak);
+                }
+                StatusCategory::AttestGood => in_streak = false,
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
 /// Running counts of one duty; the streak resets on every success, so it ends as the tail's misses.
 #[derive(Default)]
 struct DutyTally {
@@ -149,6 +173,29 @@ mod tests {
             h.push(*slot, *status, cap);
         }
         h
+    }
+
+    #[test]
+    fn excused_counts_forgiven_misses_in_range_and_in_the_streak() {
+        let h = history(
+            &[
+                (1, AttestationMissed),
+                (2, AttestationSent),
+                (3, AttestationMissed),
+                (4, CheckpointMissed),
+                (5, AttestationMissed),
+                (6, AttestationMissed),
+            ],
+            16,
+        );
+        let wide = |s: Slot| [1, 3, 5].contains(&s.0);
+        assert_eq!(
+            h.excused(0, 6, wide),
+            Excused { misses: 3, streak: 2 },
+            "slots 3 and 5 are in the streak"
+        );
+        assert_eq!(h.excused(2, 5, wide), Excused { misses: 2, streak: 2 });
+        assert_eq!(h.excused(0, 6, |_| false), Excused::default());
     }
 
     #[test]

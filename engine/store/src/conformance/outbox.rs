@@ -47,13 +47,7 @@ fn keys(records: &[crate::OutboxRecord]) -> BTreeSet<String> {
 /// enqueues nothing new.
 pub async fn decisions_apply_whole_and_enqueue_once(store: &dyn Store) {
     let mut decision = grant("u1", "healthy", 9);
-    decision.alerts.push(AlertRecord {
-        subject: "validator:0xab".into(),
-        kind: "slashed".into(),
-        firing: true,
-        since_slot: Slot(9),
-        evidence: "Slashed(0xab, 100)".into(),
-    });
+    decision.alerts.push(AlertRecord::new("validator:0xab", "slashed", &slashed_incident()));
     decision.outbox.extend([entry("dm:1"), entry("post:1")]);
     let fresh = store.commit_decision(&decision).await.unwrap();
     assert_eq!(fresh.len(), 3, "every key is new: {fresh:?}");
@@ -251,4 +245,17 @@ pub async fn leases_elect_one_holder_and_fence_the_old_one(store: &dyn Store) {
         new.settle_outbox(&r.entry.key, r.attempts, &Settlement::Delivered, t0 + LEASE_MS).await.unwrap();
     }
     assert_eq!(store.outbox_backlog().await.unwrap(), 0);
+}
+
+fn slashed_incident() -> sparta_core::alerting::Incident {
+    sparta_core::alerting::Incident {
+        phase: sparta_core::alerting::Phase::Firing,
+        since: Slot(9),
+        severity: sparta_core::policy::Severity::Critical,
+        score: 1.0,
+        notified: Some(Slot(9)),
+        evidence: "Slashed(0xab, 100)".into(),
+        evidence_slot: Slot(9),
+        until: None,
+    }
 }

@@ -56,13 +56,17 @@ fn proxied_client(proxy: &FaultProxy) -> Client {
 }
 
 fn alert(subject: &str) -> AlertRecord {
-    AlertRecord {
-        subject: subject.into(),
-        kind: "attestation-misses".into(),
-        firing: true,
-        since_slot: Slot(7),
+    let incident = sparta_core::alerting::Incident {
+        phase: sparta_core::alerting::Phase::Firing,
+        since: Slot(7),
+        severity: sparta_core::policy::Severity::Warning,
+        score: 0.625,
+        notified: Some(Slot(7)),
         evidence: "missed 5 of 8".into(),
-    }
+        evidence_slot: Slot(7),
+        until: None,
+    };
+    AlertRecord::new(subject, "attestation-misses", &incident)
 }
 
 fn role(subject: &str) -> RoleState {

@@ -1,15 +1,17 @@
 //! The role assigner: derives the roles each Discord member should hold from all their linked
 //! validators, diffs that against what they hold, and applies only the difference.
 //!
-//! Rule per member: any linked validator slashed → the slashed role and no performance role;
-//! otherwise the performance role when at least one linked validator has enough sample and every
-//! validator with enough sample qualifies (hysteresis: a holder is judged by the looser bound).
-//! Validators that are exiting, or have too little history, do not count either way.
+//! The rule is [`plan_roles`] (the slashed role, or the highest performance rung every active linked
+//! validator earns, with hysteresis); it judges each validator's own record, with the misses the
+//! whole network shared forgiven. Every `reconcile_every_epochs` a full reconcile (see [`reconcile`])
+//! compares with what Discord shows and takes in changes made there by hand.
 //!
 //! Each change is one decision: the new role state, an audit entry with the evidence, and the Discord
 //! action, stored together (the outbox publisher delivers the action). So a restart neither repeats a
 //! grant nor forgets one. Per-validator facts (slashed, exiting) are persisted as roles of the
 //! validator itself (subject `validator:<address>`).
+
+mod reconcile;
 
 use sparta_telemetry::catalog;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -20,13 +22,15 @@ use sparta_bot::DiscordAction;
 pub use sparta_core::roles::RoleChange;
 use sparta_core::roles::{LinkedValidator, plan_roles};
 use sparta_core::scoreboard::{OperatorTally, operator_tallies};
-use sparta_core::{Address, Slot, ValidatorStats};
+use sparta_core::{Address, Excused, Slot, ValidatorStats};
 use sparta_store::{AuditEntry, Decision, Link, OutboxEntry, RoleState};
 use tracing::{info, warn};
 
 use crate::context::EngineContext;
 use crate::names::ChildKind;
 use crate::tracker::StatsUpdate;
+pub use reconcile::MembersRead;
+use reconcile::reconcile_due;
 
 /// Facts about a validator that decide roles beyond its stats.
 pub const FLAG_SLASHED: &str = "slashed";
@@ -41,8 +45,16 @@ pub enum RoleMsg {
         slot: Slot,
         reply: RpcReplyPort<()>,
     },
-    /// The changes the next reconcile would apply, without applying them.
-    DryRun(RpcReplyPort<Vec<RoleChange>>),
+    /// A full reconcile: every linked member's desired roles against the roles Discord shows them
+    /// holding (the engine's record where the sink cannot tell). A dry run lists the changes; a real
+    /// one first takes in what changed outside sparta, then applies exactly those changes. Answers
+    /// with the changes (when asked).
+    Reconcile {
+        dry_run: bool,
+        reply: Option<RpcReplyPort<Vec<RoleChange>>>,
+    },
+    /// A reconcile's reads of the members' roles are back (they run off the actor).
+    MembersRead(Box<MembersRead>),
     /// Roles members hold now.
     Held(RpcReplyPort<Vec<RoleState>>),
     /// Every operator's totals over its linked validators, and who operates each of `of` (for the
@@ -71,6 +83,10 @@ pub struct RoleAssigner;
 pub struct RoleAssignerState {
     ctx: Arc<EngineContext>,
     stats: HashMap<Address, ValidatorStats>,
+    /// Network-wide misses in a validator's window, not held against its roles.
+    excused: HashMap<Address, Excused>,
+    /// Completed epochs with duties, per validator.
+    epochs_active: HashMap<Address, u32>,
     flags: HashMap<Address, BTreeSet<&'static str>>,
     /// user → linked validators
     links: BTreeMap<String, Vec<Address>>,
@@ -79,13 +95,50 @@ pub struct RoleAssignerState {
     held: BTreeSet<(String, String)>,
     /// (user, role) → slot of its last change, part of the next change's idempotency key
     changed_at: HashMap<(String, String), Slot>,
+    /// Member role changes decided by this actor so far, and the count at each (user, role)'s last one:
+    /// a reconcile's reads keep the engine's word on roles changed while they ran.
+    changes: u64,
+    change_number: HashMap<(String, String), u64>,
     as_of: Slot,
 }
 
-/// The subject under which per-validator facts (slashed, exiting) are stored as role states.
-pub fn validator_subject(validator: &Address) -> String {
-    format!("validator:{validator:#x}")
+impl RoleAssignerState {
+    /// Whether the engine has `user` holding `role` (decided; the outbox delivers it).
+    fn holds(&self, user: &str, role: &str) -> bool {
+        self.held.contains(&(user.to_owned(), role.to_owned()))
+    }
+
+    fn changed_since(&self, user: &str, role: &str, changes: u64) -> bool {
+        self.change_number.get(&(user.to_owned(), role.to_owned())).is_some_and(|n| *n > changes)
+    }
+
+    /// Keeps a committed change of `user`'s `role`.
+    fn record_change(&mut self, user: &str, role: &str, held: bool) {
+        let key = (user.to_owned(), role.to_owned());
+        self.changes += 1;
+        self.change_number.insert(key.clone(), self.changes);
+        self.changed_at.insert(key.clone(), self.as_of);
+        if held {
+            self.held.insert(key);
+        } else {
+            self.held.remove(&key);
+        }
+    }
 }
+
+/// The subject under which per-validator facts (slashed, exiting) and alerts are stored.
+pub fn validator_subject(validator: &Address) -> String {
+    format!("{VALIDATOR_SUBJECT}{validator:#x}")
+}
+
+/// The validator a stored subject names: `None` for another subject (a member, the network).
+pub(crate) fn subject_validator(
+    subject: &str,
+) -> Option<Result<Address, alloy_primitives::hex::FromHexError>> {
+    subject.strip_prefix(VALIDATOR_SUBJECT).map(str::parse)
+}
+
+const VALIDATOR_SUBJECT: &str = "validator:";
 
 impl Actor for RoleAssigner {
     type Msg = RoleMsg;
@@ -100,11 +153,15 @@ impl Actor for RoleAssigner {
         ctx.mailboxes.reset(ChildKind::Roles);
         let mut state = RoleAssignerState {
             stats: HashMap::new(),
+            excused: HashMap::new(),
+            epochs_active: HashMap::new(),
             flags: HashMap::new(),
             links: BTreeMap::new(),
             user_of: HashMap::new(),
             held: BTreeSet::new(),
             changed_at: HashMap::new(),
+            changes: 0,
+            change_number: HashMap::new(),
             as_of: ctx.store.checkpoint().await?.unwrap_or_default(),
             ctx,
         };
@@ -113,13 +170,13 @@ impl Actor for RoleAssigner {
             state.links.entry(link.operator).or_default().push(link.validator);
         }
         for role in state.ctx.store.role_states().await? {
-            if !role.subject.starts_with("validator:") {
+            if subject_validator(&role.subject).is_none() {
                 state.changed_at.insert((role.subject.clone(), role.role.clone()), role.since_slot);
             }
             if !role.held {
                 continue;
             }
-            match role.subject.strip_prefix("validator:").map(str::parse::<Address>) {
+            match subject_validator(&role.subject) {
                 Some(Ok(validator)) => {
                     if let Some(flag) = known_flag(&role.role) {
                         state.flags.entry(validator).or_default().insert(flag);
@@ -143,13 +200,16 @@ impl Actor for RoleAssigner {
 
     async fn handle(
         &self,
-        _myself: ActorRef<RoleMsg>,
+        myself: ActorRef<RoleMsg>,
         msg: RoleMsg,
         state: &mut RoleAssignerState,
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             RoleMsg::Stats(update) => {
                 state.ctx.mailboxes.taken(ChildKind::Roles);
+                if reconcile_due(state, update.as_of) {
+                    let _ = myself.send_message(RoleMsg::Reconcile { dry_run: false, reply: None });
+                }
                 state.as_of = state.as_of.max(update.as_of);
                 let mut users = BTreeSet::new();
                 for stats in &update.stats {
@@ -157,6 +217,13 @@ impl Actor for RoleAssigner {
                         users.insert(user.clone());
                     }
                     state.stats.insert(stats.address, stats.clone());
+                    if let Some(epochs) = update.epochs_active.get(&stats.address) {
+                        state.epochs_active.insert(stats.address, *epochs);
+                    }
+                    match update.excused.get(&stats.address) {
+                        Some(excused) => state.excused.insert(stats.address, *excused),
+                        None => state.excused.remove(&stats.address),
+                    };
                 }
                 apply(state, &users.into_iter().collect::<Vec<_>>()).await?;
                 update.record_latency("roles");
@@ -196,10 +263,8 @@ impl Actor for RoleAssigner {
                 apply(state, &users).await?;
                 let _ = reply.send(());
             }
-            RoleMsg::DryRun(reply) => {
-                let users: Vec<String> = state.links.keys().cloned().collect();
-                let _ = reply.send(users.iter().flat_map(|u| plan(state, u)).collect());
-            }
+            RoleMsg::Reconcile { dry_run, reply } => reconcile::start(state, myself, dry_run, reply),
+            RoleMsg::MembersRead(read) => reconcile::finish(state, *read).await?,
             RoleMsg::Operators { of, reply } => {
                 let slashed =
                     |v: &Address| state.flags.get(v).is_some_and(|flags| flags.contains(FLAG_SLASHED));
@@ -230,24 +295,36 @@ fn known_flag(role: &str) -> Option<&'static str> {
     [FLAG_SLASHED, FLAG_EXITING].into_iter().find(|f| *f == role)
 }
 
-/// The changes that would bring `user` to their desired roles (the rule is [`plan_roles`]).
+/// The changes that would bring `user` to their desired roles (the rule is [`plan_roles`]), from the
+/// roles the engine has them holding.
 fn plan(state: &RoleAssignerState, user: &str) -> Vec<RoleChange> {
+    plan_with(state, user, |role: &str| state.holds(user, role))
+}
+
+/// [`plan`] from the roles `holds` says they hold.
+fn plan_with(state: &RoleAssignerState, user: &str, holds: impl Fn(&str) -> bool) -> Vec<RoleChange> {
     let config = &state.ctx.config;
     let flagged = |v: &Address, f: &str| state.flags.get(v).is_some_and(|s| s.contains(f));
-    let validators: Vec<LinkedValidator<'_>> = state
-        .links
-        .get(user)
-        .map(Vec::as_slice)
-        .unwrap_or_default()
+    let linked = state.links.get(user).map(Vec::as_slice).unwrap_or_default();
+    // Judged on their own record: misses the whole network shared are taken out.
+    let own: Vec<Option<ValidatorStats>> = linked
         .iter()
-        .map(|v| LinkedValidator {
-            address: *v,
-            stats: state.stats.get(v),
-            slashed: flagged(v, FLAG_SLASHED),
-            exiting: flagged(v, FLAG_EXITING),
+        .map(|v| {
+            let stats = state.stats.get(v)?;
+            Some(state.excused.get(v).map_or_else(|| stats.clone(), |e| stats.excusing(*e)))
         })
         .collect();
-    let holds = |role: &str| state.held.contains(&(user.to_owned(), role.to_owned()));
+    let validators: Vec<LinkedValidator<'_>> = linked
+        .iter()
+        .zip(&own)
+        .map(|(v, stats)| LinkedValidator {
+            address: *v,
+            stats: stats.as_ref(),
+            slashed: flagged(v, FLAG_SLASHED),
+            exiting: flagged(v, FLAG_EXITING),
+            epochs_active: state.epochs_active.get(v).copied().unwrap_or(0),
+        })
+        .collect();
     plan_roles(&config.roles, &config.slashed_role, user, &validators, holds, state.as_of)
 }
 
@@ -289,12 +366,7 @@ async fn apply(state: &mut RoleAssignerState, users: &[String]) -> Result<(), Ac
             };
             state.ctx.store.commit_decision(&decision).await?;
             decided += 1;
-            state.changed_at.insert(key.clone(), state.as_of);
-            if change.grant {
-                state.held.insert(key);
-            } else {
-                state.held.remove(&key);
-            }
+            state.record_change(&change.user, &change.role, change.grant);
             let action = if change.grant { "add" } else { "remove" };
             metrics::counter!(catalog::ROLES_CHANGES_TOTAL, "role" => change.role.clone(), "action" => action)
                 .increment(1);
