@@ -291,6 +291,15 @@ impl Harness {
         }
     }
 
+    /// Moves the clock from slot 8 to `last`, 4 slots at a time, settling each step (so alerts ripen and
+    /// roles change as they would following live).
+    pub async fn step_through(&self, engine: &Engine, last: u64) {
+        for slot in (8..=last).step_by(4) {
+            self.advance_to(slot);
+            self.settle(engine, slot - 2).await;
+        }
+    }
+
     /// Polls `probe` until it returns Some, or fails after 30 s.
     pub async fn eventually<T, F, Fut>(&self, what: &str, mut probe: F) -> T
     where

@@ -38,6 +38,13 @@ fn operator_of(h: &Harness, validator: Address) -> String {
     format!("operator-{:03}", i + 1)
 }
 
+/// The scripted validator that gets slashed, the slot of its slash, and its operator.
+fn slashed_one(h: &Harness) -> (Address, sparta_core::Slot, String) {
+    let (validator, profile) = h.devnet().network.scripted()[3];
+    let Profile::Slashed { at_slot } = profile else { panic!("validator 3 is the slashed one") };
+    (validator, at_slot, operator_of(h, validator))
+}
+
 /// Every validator gets its own operator, so every miss would page someone.
 async fn link_everyone(h: &Harness) {
     for (i, v) in h.devnet().network.validators().iter().enumerate() {
@@ -52,10 +59,7 @@ async fn run_through(config: DevnetConfig, slot: u64) -> (Harness, BTreeSet<(Str
     let mut h = Harness::with_devnet(config).await;
     link_everyone(&h).await;
     let engine = h.start_engine().await;
-    for s in (8..=slot).step_by(4) {
-        h.advance_to(s);
-        h.settle(&engine, s - 2).await;
-    }
+    h.step_through(&engine, slot).await;
     let held = engine.held_roles().await.unwrap().into_iter().map(|r| (r.subject, r.role)).collect();
     engine.stop().await;
     (h, held)
@@ -102,10 +106,7 @@ async fn a_network_wide_outage_is_one_moderator_notice_and_no_dm_storm() {
     let mut config = blind.engine_config();
     config.outage.committee_share = 2.0;
     let engine = blind.start_engine_with(config).await;
-    for s in (8..=40).step_by(4) {
-        blind.advance_to(s);
-        blind.settle(&engine, s - 2).await;
-    }
+    blind.step_through(&engine, 40).await;
     engine.stop().await;
     let storm = paged_in(&blind, around);
     assert!(storm.len() >= 8, "without excusing, the outage pages {storm:?}");
@@ -223,9 +224,7 @@ async fn an_inactive_validator_is_warned_an_epoch_before_it_would_be_flagged() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slash_is_alerted_and_its_role_changed_within_its_slot() {
     let mut h = Harness::new().await;
-    let (validator, profile) = h.devnet().network.scripted()[3];
-    let Profile::Slashed { at_slot } = profile else { panic!("validator 3 is the slashed one") };
-    let operator = operator_of(&h, validator);
+    let (validator, at_slot, operator) = slashed_one(&h);
     let engine = h.start_engine().await;
     h.advance_to(at_slot.0 - 1);
     h.wait_for_checkpoint(at_slot.0 - 3).await;
@@ -270,10 +269,7 @@ async fn a_validator_leaving_the_set_is_not_paged_for_the_duties_it_no_longer_do
     let mut config = h.engine_config();
     config.alerts.miss_rate_threshold = 0.1;
     let engine = h.start_engine_with(config.clone()).await;
-    for s in (8..=40).step_by(4) {
-        h.advance_to(s);
-        h.settle(&engine, s - 2).await;
-    }
+    h.step_through(&engine, 40).await;
     let told =
         |v: Address, kind: &str| dms(&h, kind).into_iter().filter(|(u, _)| *u == operator_of(&h, v)).count();
     for (validator, left) in [(slashed, "slashed"), (exiting, "status-changed")] {
@@ -294,9 +290,7 @@ async fn a_validator_leaving_the_set_is_not_paged_for_the_duties_it_no_longer_do
 async fn an_open_slash_vote_against_a_tracked_validator_is_warned_with_its_execution_window() {
     // The scripted slashed validator draws tally votes in the three slots before its slash.
     let mut h = Harness::new().await;
-    let (validator, profile) = h.devnet().network.scripted()[3];
-    let Profile::Slashed { at_slot } = profile else { panic!("validator 3 is the slashed one") };
-    let operator = operator_of(&h, validator);
+    let (_, at_slot, operator) = slashed_one(&h);
     let engine = h.start_engine().await;
     h.advance_to(at_slot.0 - 2);
     h.settle(&engine, at_slot.0 - 4).await;
@@ -326,10 +320,7 @@ async fn a_dry_run_reconcile_lists_exactly_what_the_reconcile_applies_and_a_seco
     let mut h = Harness::new().await;
     h.sink.track_roles();
     let engine = h.start_engine().await;
-    for slot in (8..=40).step_by(4) {
-        h.advance_to(slot);
-        h.settle(&engine, slot - 2).await;
-    }
+    h.step_through(&engine, 40).await;
     assert!(engine.role_dry_run().await.unwrap().is_empty(), "Discord shows what the engine decided");
 
     // By hand in Discord: a moderator takes operator-001's role and gives operator-002 the slashed one.
@@ -382,10 +373,7 @@ async fn a_reconcile_reads_discord_without_holding_up_decisions_or_undoing_them(
     let mut h = Harness::new().await;
     h.sink.track_roles();
     let engine = h.start_engine().await;
-    for slot in (8..=40).step_by(4) {
-        h.advance_to(slot);
-        h.settle(&engine, slot - 2).await;
-    }
+    h.step_through(&engine, 40).await;
     let holds_performant = |roles: Vec<sparta_store::RoleState>| {
         roles.iter().any(|r| r.subject == "operator-001" && r.role == "performant")
     };
