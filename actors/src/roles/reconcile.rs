@@ -7,8 +7,6 @@
 //! changed while they ran keeps the engine's newer word: Discord is never compared with a delivery
 //! still under way.
 
-use std::collections::HashMap;
-
 use ractor::{ActorProcessingErr, ActorRef, RpcReplyPort};
 use sparta_core::Slot;
 use sparta_store::{AuditEntry, Decision, RoleState};
@@ -62,7 +60,7 @@ pub(super) fn start(
 }
 
 async fn read_members(ctx: &EngineContext, users: Vec<String>) -> Vec<(String, Option<Vec<String>>)> {
-    match delivered(ctx).await {
+    match deliver_outbox(ctx).await {
         Ok(0) => {}
         Ok(waiting) => {
             warn!(waiting, "deliveries still wait; this reconcile keeps the engine's record of every role");
@@ -88,7 +86,7 @@ async fn read_members(ctx: &EngineContext, users: Vec<String>) -> Vec<(String, O
 }
 
 /// Delivers every due outbox entry; how many still wait.
-async fn delivered(ctx: &EngineContext) -> Result<u64, String> {
+async fn deliver_outbox(ctx: &EngineContext) -> Result<u64, String> {
     let publisher =
         ctx.names.lookup::<PublisherMsg>(ChildKind::Publisher).ok_or("the outbox publisher is down")?;
     let timeout = std::time::Duration::from_millis(ctx.config.call_timeout_ms.max(1) * 10);
@@ -125,7 +123,8 @@ pub(super) async fn finish(
             }
         };
         if !read.dry_run {
-            let differs: HashMap<&String, bool> = managed
+            // In the config's role order, so the audit reads the same on every run.
+            let differs: Vec<(&String, bool)> = managed
                 .iter()
                 .map(|role| (role, seen(state, role)))
                 .filter(|(role, held)| *held != state.holds(user, role))
