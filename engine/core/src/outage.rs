@@ -29,10 +29,14 @@ impl OutageRule {
     /// Whether the slot's attestation misses were network-wide. Slots without judged attestations
     /// (no proposal to attest to) say nothing either way.
     pub fn is_network_wide(&self, slot: &SlotSummary) -> bool {
-        slot.attestations_total > 0
-            && f64::from(slot.attestations_missed) / f64::from(slot.attestations_total)
-                >= self.committee_share - 1e-9
+        miss_share(slot).is_some_and(|share| share >= self.committee_share - 1e-9)
     }
+}
+
+/// The share of the slot's judged attestations that were missed (`None`: none were judged).
+fn miss_share(slot: &SlotSummary) -> Option<f64> {
+    (slot.attestations_total > 0)
+        .then(|| f64::from(slot.attestations_missed) / f64::from(slot.attestations_total))
 }
 
 /// Misses in a validator's window that fell on network-wide slots.
@@ -107,10 +111,7 @@ impl NetworkHealth {
             return None;
         }
         self.last_seen = Some(slot.slot);
-        if slot.attestations_total == 0 {
-            return None;
-        }
-        let share = f64::from(slot.attestations_missed) / f64::from(slot.attestations_total);
+        let share = miss_share(slot)?;
         if self.rule.is_network_wide(slot) {
             self.clean_run = 0;
             let outage = self.outage.get_or_insert(Outage {
