@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use sparta_core::Generation;
 
 #[derive(Debug, Parser)]
 #[command(name = "sparta", version, about = "Monitoring engine for Aztec network validators")]
@@ -190,9 +191,10 @@ pub struct NetworkArgs {
     pub slot_seconds: u64,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Serve v2-shaped node responses (block statuses, string slots) instead of v4.
-    #[arg(long)]
-    pub v2: bool,
+    /// The protocol generation the simulated node and L1 speak: v2, v4 (4.1.2), v5 (mainnet) or v6
+    /// (testnet).
+    #[arg(long, default_value = "v5", value_parser = parse_generation)]
+    pub protocol: Generation,
 }
 
 #[derive(Debug, Args)]
@@ -206,6 +208,10 @@ pub struct CheckArgs {
     /// Take the URLs from a config file instead.
     #[arg(long, short)]
     pub config: Option<PathBuf>,
+}
+
+fn parse_generation(text: &str) -> Result<Generation, String> {
+    text.parse()
 }
 
 fn parse_outage(text: &str) -> Result<(Duration, Duration), String> {

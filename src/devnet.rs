@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use sparta_actors::{EngineConfig, OutboxConfig};
 use sparta_bot::{ApiKey, ConsoleSink, DiscordPublicKey, FrontConfig};
 use sparta_core::{ChainTiming, SlotClock, SystemSlotClock};
-use sparta_devnet::{Devnet, DevnetConfig, ListenAddrs, ProtocolVersion};
+use sparta_devnet::{Devnet, DevnetConfig, Generation, ListenAddrs};
 use sparta_store::Link;
 
 use crate::cli::{DevnetCommand, DevnetServe, NetworkArgs, ServeArgs};
@@ -28,7 +28,7 @@ pub(crate) struct DevnetParams {
     epoch_slots: u64,
     slot_seconds: u64,
     seed: u64,
-    v2: bool,
+    protocol: Generation,
     genesis_time_s: u64,
 }
 
@@ -40,7 +40,7 @@ impl DevnetParams {
             epoch_slots: args.epoch_slots,
             slot_seconds: args.slot_seconds,
             seed: args.seed,
-            v2: args.v2,
+            protocol: args.protocol,
             genesis_time_s,
         }
     }
@@ -53,7 +53,7 @@ impl DevnetParams {
             slot_seconds: self.slot_seconds,
             seed: self.seed,
             genesis_time_s: self.genesis_time_s,
-            version: if self.v2 { ProtocolVersion::V2 } else { ProtocolVersion::V4 },
+            protocol: self.protocol,
             ..DevnetConfig::default()
         }
     }
@@ -116,7 +116,8 @@ pub async fn main(args: DevnetCommand) -> anyhow::Result<()> {
     let clock: Arc<dyn SlotClock> = Arc::new(SystemSlotClock::new(params.timing()));
     let devnet = Devnet::start(params.config(), clock).await.context("cannot start the devnet")?;
     println!(
-        "devnet: {} validators, committee {}, {}-slot epochs, {} s slots, seed {} — node {} · L1 {}",
+        "devnet: protocol {}, {} validators, committee {}, {}-slot epochs, {} s slots, seed {} — node {} · L1 {}",
+        params.protocol,
         params.validators,
         params.committee,
         params.epoch_slots,

@@ -60,7 +60,15 @@ impl SyntheticNetwork {
             _ => ProposalOutcome::Mined,
         };
         let proposer = (!committee.is_empty()).then(|| committee[self.rng.random_range(0..committee.len())]);
-        SlotFacts { slot: Slot(slot), epoch, committee, proposer, outcome, attested }
+        SlotFacts {
+            slot: Slot(slot),
+            epoch,
+            committee,
+            proposer,
+            outcome,
+            attested,
+            generation: Default::default(),
+        }
     }
 
     /// The facts of `count` consecutive slots starting at `first`.

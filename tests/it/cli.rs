@@ -79,28 +79,69 @@ fn a_different_devnet_in_the_same_data_dir_is_refused() {
 }
 
 #[test]
-fn check_prints_the_facts_of_a_served_devnet() {
+fn check_prints_the_facts_and_names_the_generation_of_each_served_devnet() {
     let dir = tempfile::tempdir().unwrap();
-    let mut serve = sparta(
-        &["devnet", "serve", "--node-addr", "127.0.0.1:0", "--l1-addr", "127.0.0.1:0", "--for", "60s"],
-        dir.path(),
-    );
-    let node =
-        after(&serve.wait_for("the node URL", MINUTE, |l| l.starts_with("node: ")), "node: ").to_owned();
-    let l1 = after(&serve.wait_for("the L1 URL", MINUTE, |l| l.starts_with("l1: ")), "l1: ").to_owned();
-    let mut check = sparta(&["check", "--node-url", &node, "--l1-url", &l1], dir.path());
-    let (status, _) = check.wait_exit(MINUTE);
-    assert!(status.success(), "{}", check.output());
-    let json_start = check.output().find('{').expect("JSON on stdout");
-    let facts: serde_json::Value = serde_json::from_str(&check.output()[json_start..]).expect("valid JSON");
-    assert_eq!(facts["chain_id"], 31337, "{facts}");
-    assert!(facts["timing"]["slot_duration_s"].as_u64().is_some(), "{facts}");
+    for (protocol, namespace, tips, checkpoints) in [
+        ("v2", "node_", "getL2Tips", false),
+        ("v4", "node_", "getL2Tips", true),
+        ("v5", "aztec_", "getChainTips", true),
+        ("v6", "aztec_", "getChainTips", true),
+    ] {
+        let mut serve = sparta(
+            &[
+                "devnet",
+                "serve",
+                "--protocol",
+                protocol,
+                "--node-addr",
+                "127.0.0.1:0",
+                "--l1-addr",
+                "127.0.0.1:0",
+                "--for",
+                "60s",
+            ],
+            dir.path(),
+        );
+        let node =
+            after(&serve.wait_for("the node URL", MINUTE, |l| l.starts_with("node: ")), "node: ").to_owned();
+        let l1 = after(&serve.wait_for("the L1 URL", MINUTE, |l| l.starts_with("l1: ")), "l1: ").to_owned();
+        // Let the network reach a few checkpoints, so there is one to read.
+        std::thread::sleep(Duration::from_secs(6));
+        let mut check = sparta(&["check", "--node-url", &node, "--l1-url", &l1], dir.path());
+        let (status, _) = check.wait_exit(MINUTE);
+        assert!(status.success(), "{protocol}: {}", check.output());
+        // The pretty JSON starts at a line of its own (log lines go to stderr, read here too).
+        let output = check.output();
+        let json_start = output.find("\n{\n").map(|i| i + 1).or(output.starts_with("{\n").then_some(0));
+        let json_text = &output[json_start.expect("JSON on stdout")..];
+        let json_end = json_text.find("\n}").expect("the JSON's end") + 2;
+        let facts: serde_json::Value = serde_json::from_str(&json_text[..json_end]).expect("valid JSON");
+        assert_eq!(facts["chain_id"], 31337, "{facts}");
+        assert!(facts["timing"]["slot_duration_s"].as_u64().is_some(), "{facts}");
+        assert_eq!(facts["generation"], protocol, "{facts}");
+        let capability = |name: &str| {
+            facts["capabilities"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["name"] == name)
+                .cloned()
+                .unwrap_or_default()
+        };
+        assert_eq!(capability("node namespace")["detail"], namespace, "{protocol}: {facts}");
+        assert_eq!(capability("chain tips")["detail"], tips, "{protocol}: {facts}");
+        assert_eq!(capability("checkpoints")["found"], checkpoints, "{protocol}: {facts}");
+        assert_eq!(capability("slashing proposer")["found"], true, "{protocol}: {facts}");
 
-    // An endpoint that answers, but not as an Aztec node (here: the L1 server), is refused clearly.
-    let mut wrong = sparta(&["check", "--node-url", &l1, "--l1-url", &l1], dir.path());
-    let (status, _) = wrong.wait_exit(MINUTE);
-    assert!(!status.success());
-    assert!(wrong.output().contains("node_getNodeInfo"), "{}", wrong.output());
+        if protocol == "v5" {
+            // An endpoint that answers, but not as an Aztec node (here: the L1 server), is refused clearly.
+            let mut wrong = sparta(&["check", "--node-url", &l1, "--l1-url", &l1], dir.path());
+            let (status, _) = wrong.wait_exit(MINUTE);
+            assert!(!status.success());
+            assert!(wrong.output().contains("node_getNodeInfo"), "{}", wrong.output());
+        }
+        serve.kill();
+    }
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use sparta_bot::DiscordAction;
 use sparta_core::Address;
-use sparta_devnet::{DevnetConfig, Profile, ProtocolVersion};
+use sparta_devnet::{DevnetConfig, Generation, Profile};
 
 use crate::harness::Harness;
 
@@ -116,7 +116,7 @@ async fn stored_history_stays_bounded_by_the_window() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_v2_node_is_read_through_the_same_path() {
-    let config = DevnetConfig { version: ProtocolVersion::V2, ..crate::harness::devnet_config() };
+    let config = DevnetConfig { protocol: Generation::V2, ..crate::harness::devnet_config() };
     let mut h = Harness::with_devnet(config).await;
     let engine = h.start_engine().await;
     h.advance_to(30);
@@ -128,6 +128,61 @@ async fn a_v2_node_is_read_through_the_same_path() {
     let alerts = engine.firing_alerts().await.unwrap();
     assert!(alerts.iter().any(|a| a.subject == format!("validator:{slashed:#x}") && a.kind == "slashed"));
     engine.stop().await;
+}
+
+/// Follows a network of `protocol` from genesis: every validator's stats equal that network's
+/// Sentinel, and the scripted slash is warned of (its tally votes) before the `Slashed` alert.
+async fn follows_from_genesis(protocol: Generation) {
+    let config = DevnetConfig { protocol, ..crate::harness::devnet_config() };
+    let mut h = Harness::with_devnet(config).await;
+    let engine = h.start_engine().await;
+    // Slot by slot, as a live network moves, through the votes (slots 17–19) and the slash (20).
+    for slot in 2..=42 {
+        h.advance_to(slot);
+        h.settle(&engine, slot - 2).await;
+    }
+    let stored = h.store.slot_history(sparta_core::Slot(0)).await.unwrap();
+    assert_eq!(stored.first().map(|f| f.slot), Some(sparta_core::Slot(0)), "{protocol}: from genesis");
+    assert!(stored.iter().all(|f| f.generation == protocol), "{protocol}: judged by its own rule");
+    h.assert_engine_equals_node(&engine).await;
+
+    let (slashed, _) = h
+        .devnet()
+        .network
+        .scripted()
+        .into_iter()
+        .find(|(_, p)| matches!(p, Profile::Slashed { .. }))
+        .unwrap();
+    let actions: Vec<String> = h
+        .eventually("the slash alert", || async {
+            engine.flush_outbox().await.unwrap();
+            let actions: Vec<String> = h.sink.actions().iter().map(|a| format!("{a:?}")).collect();
+            actions.iter().any(|a| a.contains("[critical] slashed")).then_some(actions)
+        })
+        .await;
+    let short = format!("{slashed:#x}");
+    let warned = actions.iter().position(|a| a.contains("[warning] slash-vote") && a.contains(&short[..6]));
+    let slashed_at = actions.iter().position(|a| a.contains("[critical] slashed"));
+    assert!(
+        warned.is_some() && warned < slashed_at,
+        "{protocol}: the slash-vote warning (at {warned:?}) comes before the slash (at {slashed_at:?}): {actions:#?}"
+    );
+    engine.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_v5_network_as_on_mainnet_is_followed_from_genesis() {
+    follows_from_genesis(Generation::V5).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_v6_network_as_on_testnet_is_followed_from_genesis_and_warns_of_the_slash_first() {
+    follows_from_genesis(Generation::V6).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_v4_network_as_the_real_4_1_2_node_speaks_is_followed_from_genesis() {
+    follows_from_genesis(Generation::V4).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

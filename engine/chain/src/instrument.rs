@@ -19,7 +19,7 @@ impl ErrorCode for NodeError {
             NodeError::InvalidUrl { .. } | NodeError::InvalidArgument { .. } => "invalid".into(),
             NodeError::Unreachable { .. } => "unreachable".into(),
             NodeError::Http { status, .. } => format!("http_{status}"),
-            NodeError::Rpc { code, .. } => format!("rpc_{code}"),
+            NodeError::Rpc { code, .. } | NodeError::NodeFailure { code, .. } => format!("rpc_{code}"),
             NodeError::Decode { .. } => "decode".into(),
         }
     }

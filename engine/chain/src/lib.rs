@@ -8,6 +8,7 @@ pub mod l1;
 pub mod node;
 pub mod redact;
 pub mod source;
+pub mod unknown;
 
 pub use l1::{L1Error, L1Reader};
 pub use node::{NodeClient, NodeError};

@@ -1,6 +1,7 @@
 //! The slot-facts source: joins L1 (committee, proposer, logs) and the node (checkpoints, Sentinel)
 //! into the [`SlotFacts`] and [`ChainEvent`]s the engine consumes.
 
+mod capabilities;
 mod checkpoints;
 mod slot_source;
 
@@ -10,13 +11,15 @@ use std::sync::Arc;
 use alloy_primitives::{Address, U256};
 use serde::Serialize;
 use sparta_core::{
-    AttesterStatus, ChainEvent, ChainTiming, CommitteeBits, Epoch, ProposalOutcome, SlashVotes, SlashedEvent,
-    Slot, SlotFacts, ValidatorStatusInSlot,
+    AttesterStatus, ChainEvent, ChainTiming, CommitteeBits, Epoch, Generation, ProposalOutcome, SlashVotes,
+    SlashedEvent, Slot, SlotFacts, ValidatorStatusInSlot,
 };
 
 use crate::l1::tally::tally;
 use crate::l1::{L1Error, L1EventKind, L1Reader, RoundVotes, TallyParams};
-use crate::node::{CommitteeAttestation, NodeClient, NodeError, ValidatorsStats};
+use crate::node::{CommitteeAttestation, NodeClient, NodeError, NodeInfo, ValidatorsStats};
+use crate::unknown::{UnknownShape, count_unknown};
+pub use capabilities::Capability;
 pub use checkpoints::{CheckpointCache, SeenCheckpoint};
 pub use slot_source::SlotSource;
 
@@ -40,8 +43,13 @@ pub enum SourceError {
 /// Connectivity and chain facts, as `sparta check` prints them.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ChainFacts {
+    /// The node's URL as sparta shows it (no path, query or credentials).
     pub node_url: String,
     pub node_version: String,
+    /// The protocol generation sparta reads the network as.
+    pub generation: Generation,
+    /// What sparta looked for on the node and L1, and whether it found it.
+    pub capabilities: Vec<Capability>,
     pub chain_id: u64,
     pub registry: Address,
     /// The canonical rollup according to the Registry.
@@ -69,6 +77,8 @@ pub struct ChainFacts {
 pub struct ChainSource {
     node: NodeClient,
     l1: L1Reader,
+    /// Whose rules the slots are read by (named by the node's version, else by what the probes found).
+    generation: Generation,
     checkpoints: CheckpointCache,
     /// The last Sentinel snapshot; reused while it covers the slot asked about.
     sentinel: Option<ValidatorsStats>,
@@ -87,10 +97,12 @@ impl std::fmt::Debug for ChainSource {
 }
 
 impl ChainSource {
-    pub fn new(node: NodeClient, l1: L1Reader) -> Self {
+    /// A source reading the network as `generation`; [`ChainSource::connect`] detects it.
+    pub fn new(node: NodeClient, l1: L1Reader, generation: Generation) -> Self {
         Self {
             node,
             l1,
+            generation,
             checkpoints: CheckpointCache::default(),
             sentinel: None,
             statuses: HashMap::new(),
@@ -119,7 +131,13 @@ impl ChainSource {
                 "the node follows a rollup that is not the canonical one"
             );
         }
-        Ok(Self::new(node, l1))
+        let generation = detect_generation(&node, &info).await?;
+        tracing::info!(%generation, node_version = %info.node_version, dialect = ?node.dialect(), "connected to the Aztec node");
+        Ok(Self::new(node, l1, generation))
+    }
+
+    pub fn generation(&self) -> Generation {
+        self.generation
     }
 
     pub fn node(&self) -> &NodeClient {
@@ -164,6 +182,7 @@ impl ChainSource {
                 ProposalOutcome::BlocksMissed
             },
             attested: CommitteeBits::with_len(committee.len()),
+            generation: self.generation,
         };
         if committee.is_empty() {
             // Nobody has duties: nothing is judged.
@@ -292,16 +311,19 @@ impl ChainSource {
     /// Everything `sparta check` reports.
     pub async fn chain_facts(&mut self) -> Result<ChainFacts, SourceError> {
         let info = self.node.node_info().await?;
-        let tips = self.node.l2_tips().await?;
+        let tips = self.node.chain_tips().await?;
         let sentinel = self.node.validators_stats().await?;
+        let capabilities = self.capabilities(&tips, &sentinel).await;
         let params = *self.l1.params();
         let timing = params.timing();
         let current_slot = self.l1.current_slot().await?;
         let current_epoch = timing.epoch_of(current_slot);
         let (pending_checkpoint, proven_checkpoint) = self.l1.tips().await?;
         Ok(ChainFacts {
-            node_url: self.node.url().to_owned(),
+            node_url: crate::redact::shown_url(self.node.url()),
             node_version: info.node_version,
+            generation: self.generation,
+            capabilities,
             chain_id: params.chain_id,
             registry: params.registry,
             rollup: params.rollup,
@@ -326,7 +348,7 @@ impl ChainSource {
 
     /// The checkpoint published for `slot`, syncing the cache up to the node's checkpointed tip.
     async fn checkpoint_at(&mut self, slot: Slot) -> Result<Option<SeenCheckpoint>, SourceError> {
-        let tips = self.node.l2_tips().await?;
+        let tips = self.node.chain_tips().await?;
         // A block-based (v2) node has no checkpoints; the Sentinel is the only source then.
         let Some(tip) = tips.checkpointed_checkpoint() else { return Ok(None) };
         if !self.checkpoints.covers(slot) {
@@ -355,10 +377,16 @@ impl ChainSource {
             return Err(SourceError::NodeBehind { slot, node_at });
         }
         let status = record.and_then(|r| r.validator.status_at(slot));
-        facts.outcome = status.map_or(ProposalOutcome::BlocksMissed, outcome_of);
-        if !facts.outcome.attesters_accountable() {
+        if status == Some(ValidatorStatusInSlot::Unknown) {
+            count_unknown(UnknownShape::Status);
+            tracing::warn!(%slot, %proposer, "the node reports a proposer status sparta does not know; the slot is not judged");
+        }
+        facts.outcome = status.map_or(ProposalOutcome::BlocksMissed, Generation::outcome_of);
+        if facts.outcome == ProposalOutcome::Unknown {
             return Ok(());
         }
+        // Whoever the node saw attest did, whatever became of the proposal (a 5.x `checkpoint-unvalidated`
+        // slot can carry attestations); whether the silent ones are blamed is the generation's rule.
         let stats = self.sentinel_covering(slot).await?;
         for (i, member) in facts.committee.iter().enumerate() {
             let sent = stats
@@ -408,20 +436,6 @@ impl ChainSource {
     }
 }
 
-/// How a proposer's Sentinel status for a slot without an L1 checkpoint reads as an outcome.
-fn outcome_of(status: ValidatorStatusInSlot) -> ProposalOutcome {
-    use ValidatorStatusInSlot::*;
-    match status {
-        // The node saw it land even though our checkpoint view has not caught up.
-        CheckpointMined | BlockMined => ProposalOutcome::Mined,
-        CheckpointProposed | CheckpointValid | BlockProposed => ProposalOutcome::Proposed,
-        CheckpointMissed | CheckpointInvalid | CheckpointUnvalidated => ProposalOutcome::CheckpointMissed,
-        BlocksMissed | BlockMissed | AttestationSent | AttestationMissed | Unknown => {
-            ProposalOutcome::BlocksMissed
-        }
-    }
-}
-
 /// Sets the bit of every committee member whose attestation carries a signature: by address when
 /// the node kept it, by position otherwise (attestations run in committee order).
 fn mark_signers(committee: &Arc<[Address]>, attestations: &[CommitteeAttestation], bits: &mut CommitteeBits) {
@@ -441,6 +455,25 @@ fn mark_signers(committee: &Arc<[Address]>, attestations: &[CommitteeAttestation
             }
         }
     }
+}
+
+/// The generation the node's version names; a version string that names none (a custom build) is
+/// placed by what the probes found: `aztec_` or `getChainTips` is 5.x or later, checkpoints 4.x.
+async fn detect_generation(node: &NodeClient, info: &NodeInfo) -> Result<Generation, SourceError> {
+    if let Some(generation) = Generation::from_node_version(&info.node_version) {
+        return Ok(generation);
+    }
+    let tips = node.chain_tips().await?;
+    let dialect = node.dialect();
+    let generation = if dialect.checkpoint_options() {
+        Generation::V5
+    } else if tips.checkpointed.is_some() {
+        Generation::V4
+    } else {
+        Generation::V2
+    };
+    tracing::warn!(node_version = %info.node_version, %generation, "the node's version names no generation; read by what it answered");
+    Ok(generation)
 }
 
 fn saturate(value: U256) -> u64 {

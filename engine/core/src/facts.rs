@@ -5,6 +5,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::Address;
+use crate::generation::Generation;
 use crate::time::{Epoch, Slot};
 
 /// What became of the slot's proposal (the proposer's duty), in Sentinel terms.
@@ -18,11 +19,23 @@ pub enum ProposalOutcome {
     CheckpointMissed,
     /// Nothing at all was seen for the slot.
     BlocksMissed,
+    /// v5+: the node re-executed the checkpoint proposal and rejected it (the proposer's fault).
+    Invalid,
+    /// v5+: the node saw a checkpoint proposal but could not validate it (the proposer's fault).
+    Unvalidated,
+    /// The node reported a status sparta does not know (a newer generation): kept, never judged.
+    Unknown,
 }
 
 impl ProposalOutcome {
-    /// Attesters are judged only when there was something to attest to (Sentinel v4.1.2 rule).
+    /// Attesters are judged only when there was something to attest to (every generation's rule;
+    /// see [`crate::Generation::attesters_blamed`]).
     pub fn attesters_accountable(self) -> bool {
+        matches!(self, ProposalOutcome::Mined | ProposalOutcome::Proposed)
+    }
+
+    /// The proposer did its duty.
+    pub fn is_good(self) -> bool {
         matches!(self, ProposalOutcome::Mined | ProposalOutcome::Proposed)
     }
 }
@@ -75,6 +88,9 @@ pub struct SlotFacts {
     pub outcome: ProposalOutcome,
     /// Which committee members attested (signed on L1 or seen on p2p). The proposer's own bit is ignored.
     pub attested: CommitteeBits,
+    /// The protocol generation the slot was observed under: whose Sentinel rule judges it.
+    #[serde(default)]
+    pub generation: Generation,
 }
 
 impl SlotFacts {
@@ -123,6 +139,7 @@ mod tests {
             committee,
             outcome: ProposalOutcome::Mined,
             attested,
+            generation: Generation::V4,
         };
         assert_eq!(facts.missed_attestations(), 2);
         assert_eq!(facts.attesters().collect::<Vec<_>>(), vec![Address::repeat_byte(2)]);

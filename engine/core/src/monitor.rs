@@ -2,7 +2,8 @@
 //!
 //! Per slot the proposer gets a status from the slot's outcome; every other committee member gets
 //! `attestation-sent` when it attested, `attestation-missed` only when there was a proposal to attest to
-//! (outcome mined or proposed), and nothing otherwise. Each validator keeps its newest `slot_window`
+//! (outcome mined or proposed), and nothing otherwise; names and blame follow the generation the slot
+//! was observed under ([`crate::Generation`]). Each validator keeps its newest `slot_window`
 //! entries; stats cover the entries with slot in `[last_processed - slot_window, last_processed]`.
 
 mod epochs;
@@ -21,7 +22,7 @@ use self::epochs::EpochLedger;
 use self::history::History;
 use self::network::NetworkWindow;
 use crate::Address;
-use crate::facts::{ProposalOutcome, SlotFacts};
+use crate::facts::SlotFacts;
 use crate::outage::{Excused, OutageRule};
 use crate::stats::{EpochPerformance, ValidatorStats};
 use crate::status::{StatusCategory, ValidatorStatusInSlot};
@@ -314,15 +315,15 @@ impl ValidatorMonitor {
     }
 }
 
-/// The proposer's status in v4.1.2 words.
-/// The status a committee seat earns in a slot: the proposer's from the outcome; an attester's sent,
-/// or missed only when there was a proposal to attest to; `None` (nothing recorded) otherwise.
+/// The status a committee seat earns in a slot, by the rule of the generation the slot was observed
+/// under: the proposer's from the outcome; an attester's sent, or missed only when that generation's
+/// Sentinel blames silent attesters; `None` (nothing recorded) otherwise.
 fn seat_status(facts: &SlotFacts, seat: usize, member: &Address) -> Option<ValidatorStatusInSlot> {
     if Some(*member) == facts.proposer {
-        Some(proposer_status(facts.outcome))
+        Some(facts.generation.proposer_status(facts.outcome))
     } else if facts.attested.get(seat) {
         Some(ValidatorStatusInSlot::AttestationSent)
-    } else if facts.outcome.attesters_accountable() {
+    } else if facts.generation.attesters_blamed(facts.outcome) {
         Some(ValidatorStatusInSlot::AttestationMissed)
     } else {
         None
@@ -361,15 +362,6 @@ impl SlotSummary {
             }
             StatusCategory::Uncounted => {}
         }
-    }
-}
-
-fn proposer_status(outcome: ProposalOutcome) -> ValidatorStatusInSlot {
-    match outcome {
-        ProposalOutcome::Mined => ValidatorStatusInSlot::CheckpointMined,
-        ProposalOutcome::Proposed => ValidatorStatusInSlot::CheckpointProposed,
-        ProposalOutcome::CheckpointMissed => ValidatorStatusInSlot::CheckpointMissed,
-        ProposalOutcome::BlocksMissed => ValidatorStatusInSlot::BlocksMissed,
     }
 }
 

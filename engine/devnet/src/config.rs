@@ -3,20 +3,9 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use sparta_core::ChainTiming;
+use sparta_core::{ChainTiming, Generation};
 
 use crate::Profile;
-
-/// Which protocol generation the simulated node and L1 speak.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ProtocolVersion {
-    /// Checkpoint-based (4.x): `checkpoint-*` statuses, slots as JSON numbers, `CheckpointProposed`.
-    #[default]
-    V4,
-    /// Block-based (2.x): `block-*` statuses, slots as decimal strings, `L2BlockProposed`.
-    V2,
-}
 
 /// The parameters of one simulated network. Two networks with the same config are identical.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,7 +25,9 @@ pub struct DevnetConfig {
     pub genesis_time_s: u64,
     /// The L1 chain id served by `eth_chainId`.
     pub chain_id: u64,
-    pub version: ProtocolVersion,
+    /// Which protocol generation the simulated node and L1 speak (the devnet's wire tables in
+    /// [`crate::dialect`]).
+    pub protocol: Generation,
     /// Slot ranges (inclusive) of a network-wide p2p outage: proposals are made, but no attestation
     /// reaches the proposer, so every attester of those slots misses and nothing is mined.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -70,7 +61,7 @@ impl Default for DevnetConfig {
             seed: 42,
             genesis_time_s: 0,
             chain_id: 31337,
-            version: ProtocolVersion::V4,
+            protocol: Generation::V5,
             p2p_outages: Vec::new(),
             profiles: BTreeMap::new(),
         }

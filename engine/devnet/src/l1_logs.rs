@@ -4,10 +4,11 @@
 use alloy::rpc::types::{BlockNumberOrTag, Filter, FilterBlockOption, Log};
 use alloy_primitives::{Address, B256, LogData, U256};
 use alloy_sol_types::SolEvent;
-use sparta_chain::l1::abi::{IRollup, IRollupV2, ITallySlashingProposer};
+use sparta_chain::l1::abi::{IRollup, IRollupV2, ISlashingProposerV6, ITallySlashingProposer};
+use sparta_core::{Generation, Slot};
 
-use crate::config::ProtocolVersion;
 use crate::derive;
+use crate::dialect::{Dialect, VoteCastEvent};
 use crate::jsonrpc::RpcError;
 use crate::network::{L1Event, Network};
 use crate::params::{L1_GENESIS_BLOCK, MAX_LOG_RANGE_BLOCKS};
@@ -82,8 +83,8 @@ fn encode(network: &Network, event: &L1Event) -> (Address, LogData) {
     match event {
         L1Event::CheckpointProposed { checkpoint, archive } => {
             let number = U256::from(*checkpoint);
-            let data = match network.config().version {
-                ProtocolVersion::V4 => IRollup::CheckpointProposed {
+            let data = match network.config().protocol {
+                Generation::V4 | Generation::V5 | Generation::V6 => IRollup::CheckpointProposed {
                     checkpointNumber: number,
                     archive: *archive,
                     versionedBlobHashes: Vec::new(),
@@ -91,7 +92,7 @@ fn encode(network: &Network, event: &L1Event) -> (Address, LogData) {
                     attestationsHash: derive::hash(seed, "attestations-hash", *checkpoint, 0),
                 }
                 .encode_log_data(),
-                ProtocolVersion::V2 => IRollupV2::L2BlockProposed {
+                Generation::V2 => IRollupV2::L2BlockProposed {
                     blockNumber: number,
                     archive: *archive,
                     versionedBlobHashes: Vec::new(),
@@ -105,15 +106,27 @@ fn encode(network: &Network, event: &L1Event) -> (Address, LogData) {
             IRollup::L2ProofVerified { checkpointNumber: U256::from(*checkpoint), proverId: *prover }
                 .encode_log_data(),
         ),
-        L1Event::VoteCast { round, slot, proposer } => (
-            tally,
-            ITallySlashingProposer::VoteCast {
-                round: U256::from(*round),
-                slot: U256::from(slot.0),
-                proposer: *proposer,
-            }
-            .encode_log_data(),
-        ),
+        L1Event::VoteCast { round, slot, proposer } => {
+            let (round, slot_number, proposer) = (U256::from(*round), U256::from(slot.0), *proposer);
+            let data = match Dialect::of(network.config().protocol).vote_cast {
+                VoteCastEvent::Indexed3 => {
+                    ITallySlashingProposer::VoteCast { round, slot: slot_number, proposer }.encode_log_data()
+                }
+                VoteCastEvent::WithVoteIndex => {
+                    // The votes the round held before this one: the index `getVotes` reads it at.
+                    let before =
+                        slot.0.checked_sub(1).map_or(0, |prev| network.round_at(round.to(), Slot(prev)).1);
+                    ISlashingProposerV6::VoteCast {
+                        round,
+                        slot: slot_number,
+                        proposer,
+                        voteIndex: U256::from(before),
+                    }
+                    .encode_log_data()
+                }
+            };
+            (tally, data)
+        }
         L1Event::Slashed { attester, amount } => {
             (rollup, IRollup::Slashed { attester: *attester, amount: *amount }.encode_log_data())
         }

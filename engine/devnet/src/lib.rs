@@ -11,6 +11,7 @@
 mod addresses;
 mod config;
 mod derive;
+pub mod dialect;
 mod jsonrpc;
 mod l1_calls;
 mod l1_logs;
@@ -25,8 +26,10 @@ mod server;
 mod wire;
 
 pub use addresses::L1Addresses;
-pub use config::{ConfigError, DevnetConfig, ProtocolVersion, SlotRange};
+pub use config::{ConfigError, DevnetConfig, SlotRange};
+pub use dialect::Dialect;
 pub use network::{L1Event, Network, SlotRecord, Validator};
 pub use profile::{Profile, SCRIPTED};
 pub use replay::{Ahead, SyntheticHistory};
 pub use server::{Devnet, DevnetError, ListenAddrs, Outage, RunningDevnet};
+pub use sparta_core::Generation;

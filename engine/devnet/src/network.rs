@@ -25,7 +25,8 @@ use rand::SeedableRng;
 use rand::seq::{SliceRandom, index};
 use rand_chacha::ChaCha8Rng;
 use sparta_core::{
-    AttesterStatus, ChainTiming, CommitteeBits, Epoch, ProposalOutcome, Slot, SlotClock, SlotFacts,
+    AttesterStatus, ChainTiming, CommitteeBits, Epoch, Generation, ProposalOutcome, Slot, SlotClock,
+    SlotFacts,
 };
 
 use crate::addresses::L1Addresses;
@@ -61,6 +62,8 @@ pub struct SlotRecord {
     pub attested: CommitteeBits,
     /// The checkpoint published for this slot (only when `outcome` is `Mined`).
     pub checkpoint: Option<u64>,
+    /// The protocol generation the network runs (whose Sentinel rule judges the slot).
+    pub generation: Generation,
 }
 
 impl SlotRecord {
@@ -73,6 +76,7 @@ impl SlotRecord {
             proposer: Some(self.proposer),
             outcome: self.outcome,
             attested: self.attested.clone(),
+            generation: self.generation,
         }
     }
 }
@@ -584,10 +588,14 @@ impl Network {
         let mut attested = CommitteeBits::with_len(committee.len());
         let outcome = if misses(&proposer, "propose") {
             let silent = self.profile_of(&proposer).is_some_and(|p| p.miss_pct_at(slot) >= 100);
-            if silent || derive::percent(seed, "miss-kind", slot.0, 0) < 50 {
-                ProposalOutcome::BlocksMissed
-            } else {
-                ProposalOutcome::CheckpointMissed
+            let kind = derive::percent(seed, "miss-kind", slot.0, 0);
+            let verdicts = self.config.protocol >= Generation::V5;
+            match kind {
+                _ if silent || kind < 50 => ProposalOutcome::BlocksMissed,
+                // 5.x re-executes what it is sent: some misses are a rejected or unvalidated proposal.
+                50..67 if verdicts => ProposalOutcome::Invalid,
+                67..84 if verdicts => ProposalOutcome::Unvalidated,
+                _ => ProposalOutcome::CheckpointMissed,
             }
         } else {
             let outage = self.config.p2p_outages.iter().any(|r| r.contains(slot.0));
@@ -600,6 +608,15 @@ impl Network {
             if attested.count() >= quorum { ProposalOutcome::Mined } else { ProposalOutcome::Proposed }
         };
         let checkpoint = (outcome == ProposalOutcome::Mined).then(|| state.checkpoint_slots.len() as u64 + 1);
-        SlotRecord { slot, epoch, committee, proposer, outcome, attested, checkpoint }
+        SlotRecord {
+            slot,
+            epoch,
+            committee,
+            proposer,
+            outcome,
+            attested,
+            checkpoint,
+            generation: self.config.protocol,
+        }
     }
 }

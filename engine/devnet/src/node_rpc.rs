@@ -1,5 +1,6 @@
-//! The Aztec node JSON-RPC (`node_*`), answering with the 4.1.2 shapes (2.x shapes under
-//! [`ProtocolVersion::V2`]).
+//! The Aztec node JSON-RPC, answering in the configured generation's namespace and shapes (the
+//! [`Dialect`] table): `node_*` with 2.x/4.1.2 shapes, or `aztec_*` (and the `node_*` legacy alias)
+//! with the 5.x/6.x ones.
 //!
 //! Simplifications: every checkpoint holds exactly one L2 block (so block number = checkpoint
 //! number), block bodies are not simulated (`blocks: []`), and the finalized tip equals the proven one.
@@ -8,13 +9,13 @@ use std::sync::Arc;
 
 use alloy_primitives::{Address, hex};
 use serde_json::{Value, json};
-use sparta_core::{Slot, ValidatorStats};
+use sparta_core::{Generation, Slot, ValidatorStats};
 
-use crate::config::ProtocolVersion;
 use crate::derive;
+use crate::dialect::{CheckpointAnswer, Dialect};
 use crate::jsonrpc::{RpcError, RpcHandler, address_param, u64_param};
 use crate::network::{Network, SlotRecord};
-use crate::params::{MAX_CHECKPOINTS_PER_CALL, NODE_VERSION};
+use crate::params::MAX_CHECKPOINTS_PER_CALL;
 use crate::sentinel::{Sentinel, SentinelView};
 use crate::wire;
 
@@ -35,23 +36,30 @@ impl std::fmt::Debug for NodeRpc {
 }
 
 impl RpcHandler for NodeRpc {
-    fn call(&self, method: &str, params: &[Value]) -> Result<Option<Value>, RpcError> {
+    fn call(&self, full_method: &str, params: &[Value]) -> Result<Option<Value>, RpcError> {
+        let dialect = self.dialect();
+        let Some(method) = dialect.method(full_method) else {
+            return Err(RpcError::method_not_found(full_method));
+        };
         let result = match method {
-            "node_getNodeInfo" => self.node_info(),
-            "node_getNodeVersion" => json!(NODE_VERSION),
-            "node_getVersion" => json!(self.network.rollup_version()),
-            "node_getChainId" => json!(self.network.config().chain_id),
-            "node_isReady" => json!(true),
-            "node_getL1ContractAddresses" => self.l1_contract_addresses(),
-            "node_getL2Tips" => self.l2_tips(),
-            "node_getBlockNumber" | "node_getCheckpointNumber" | "node_getCheckpointedBlockNumber" => {
-                json!(self.pending())
+            "getNodeInfo" => self.node_info(),
+            "getNodeVersion" => json!(dialect.node_version),
+            "getVersion" => json!(self.network.rollup_version()),
+            "getChainId" => json!(self.network.config().chain_id),
+            "isReady" => json!(true),
+            "getL1ContractAddresses" => self.l1_contract_addresses(),
+            tips if tips == dialect.tips_method => self.l2_tips(),
+            "getBlockNumber" => self.block_number(params)?,
+            "getCheckpointNumber" => json!(self.pending()),
+            "getCheckpointedBlockNumber" | "getProvenBlockNumber"
+                if dialect.checkpoints != CheckpointAnswer::Response =>
+            {
+                json!(if method == "getProvenBlockNumber" { self.proven() } else { self.pending() })
             }
-            "node_getProvenBlockNumber" => json!(self.proven()),
-            "node_getCheckpoints" => self.checkpoints(params)?,
-            "node_getValidatorsStats" => self.validators_stats(),
-            "node_getValidatorStats" => return self.validator_stats(params),
-            _ => return Err(RpcError::method_not_found(method)),
+            "getCheckpoints" if dialect.checkpoints != CheckpointAnswer::None => self.checkpoints(params)?,
+            "getValidatorsStats" => self.validators_stats(),
+            "getValidatorStats" => return self.validator_stats(params),
+            _ => return Err(RpcError::method_not_found(full_method)),
         };
         Ok(Some(result))
     }
@@ -61,7 +69,7 @@ impl RpcHandler for NodeRpc {
             ("x-aztec-l1chainid", self.network.config().chain_id.to_string()),
             ("x-aztec-rollupversion", self.network.rollup_version().to_string()),
             ("x-aztec-l1rollupaddress", wire::address(&self.network.addresses().rollup_address)),
-            ("x-aztec-packageversion", NODE_VERSION.to_string()),
+            ("x-aztec-packageversion", self.dialect().node_version.to_string()),
         ]
     }
 }
@@ -71,8 +79,23 @@ impl NodeRpc {
         Self { sentinel: Sentinel::new(network.clone()), network }
     }
 
-    fn version(&self) -> ProtocolVersion {
-        self.network.config().version
+    fn dialect(&self) -> &'static Dialect {
+        Dialect::of(self.network.config().protocol)
+    }
+
+    /// `getBlockNumber(tip?)`: 5.x takes a tip name; the simulation has one block per checkpoint.
+    fn block_number(&self, params: &[Value]) -> Result<Value, RpcError> {
+        match params.first() {
+            None | Some(Value::Null) => Ok(json!(self.pending())),
+            Some(Value::String(tip)) if self.dialect().checkpoints == CheckpointAnswer::Response => {
+                match tip.as_str() {
+                    "proposed" | "checkpointed" => Ok(json!(self.pending())),
+                    "proven" | "finalized" => Ok(json!(self.proven())),
+                    other => Err(RpcError::new(VALIDATION_ERROR, format!("tip: unknown tip {other:?}"))),
+                }
+            }
+            Some(other) => Err(RpcError::new(VALIDATION_ERROR, format!("getBlockNumber takes no {other}"))),
+        }
     }
 
     fn pending(&self) -> u64 {
@@ -86,8 +109,8 @@ impl NodeRpc {
     fn node_info(&self) -> Value {
         let seed = self.network.config().seed;
         let protocol = |name: &str| wire::fr_bytes(&derive::hash(seed, name, 0, 0));
-        json!({
-            "nodeVersion": NODE_VERSION,
+        let mut info = json!({
+            "nodeVersion": self.dialect().node_version,
             "l1ChainId": self.network.config().chain_id,
             "rollupVersion": self.network.rollup_version(),
             "l1ContractAddresses": self.l1_contract_addresses(),
@@ -98,13 +121,17 @@ impl NodeRpc {
                 "multiCallEntrypoint": protocol("multicall-entrypoint"),
             },
             "realProofs": false,
-        })
+        });
+        if self.dialect().node_info_v5 {
+            info["txsLimits"] = json!({ "gas": { "daGas": 786_432, "l2Gas": 6_540_000 } });
+        }
+        info
     }
 
     fn l1_contract_addresses(&self) -> Value {
         let a = self.network.addresses();
         let hex = |x: &Address| wire::address(x);
-        json!({
+        let mut addresses = json!({
             "rollupAddress": hex(&a.rollup_address),
             "registryAddress": hex(&a.registry_address),
             "inboxAddress": hex(&a.inbox_address),
@@ -118,7 +145,11 @@ impl NodeRpc {
             "governanceAddress": hex(&a.governance_address),
             "slashFactoryAddress": hex(&a.slash_factory_address),
             "gseAddress": hex(&a.gse_address),
-        })
+        });
+        if self.dialect().node_info_v5 {
+            addresses.as_object_mut().map(|o| o.remove("slashFactoryAddress"));
+        }
+        addresses
     }
 
     fn block_id(&self, number: u64) -> Value {
@@ -133,14 +164,14 @@ impl NodeRpc {
 
     fn l2_tips(&self) -> Value {
         let (pending, proven) = (self.pending(), self.proven());
-        match self.version() {
-            ProtocolVersion::V4 => json!({
+        match self.dialect().checkpoints {
+            CheckpointAnswer::Published | CheckpointAnswer::Response => json!({
                 "proposed": self.block_id(pending),
                 "checkpointed": { "block": self.block_id(pending), "checkpoint": self.checkpoint_id(pending) },
                 "proven": { "block": self.block_id(proven), "checkpoint": self.checkpoint_id(proven) },
                 "finalized": { "block": self.block_id(proven), "checkpoint": self.checkpoint_id(proven) },
             }),
-            ProtocolVersion::V2 => json!({
+            CheckpointAnswer::None => json!({
                 "latest": self.block_id(pending),
                 "proven": self.block_id(proven),
                 "finalized": self.block_id(proven),
@@ -160,15 +191,27 @@ impl NodeRpc {
                 format!("limit: must be between 1 and {MAX_CHECKPOINTS_PER_CALL}"),
             ));
         }
+        let include = match (self.dialect().checkpoints, params.get(2)) {
+            (CheckpointAnswer::Response, options) => Include::from_options(options)?,
+            (_, None | Some(Value::Null)) => Include::ALL,
+            // 4.1.2's schema is a two-element tuple.
+            (_, Some(_)) => {
+                return Err(RpcError::new(VALIDATION_ERROR, "Too big: expected array to have <=2 items"));
+            }
+        };
         let last = self.pending().min(from.saturating_add(limit - 1));
         let published = (from..=last)
             .filter_map(|n| self.network.checkpoint(n))
-            .map(|record| self.published_checkpoint(&record))
+            .map(|record| match self.dialect().checkpoints {
+                CheckpointAnswer::Response => self.checkpoint_response(&record, include),
+                _ => self.published_checkpoint(&record),
+            })
             .collect();
         Ok(Value::Array(published))
     }
 
-    fn published_checkpoint(&self, record: &SlotRecord) -> Value {
+    /// The header, archive and L1 data every checkpoint shape shares.
+    fn checkpoint_parts(&self, record: &SlotRecord) -> (Value, Value, Value) {
         let network = &self.network;
         let seed = network.config().seed;
         let number = record.checkpoint.unwrap_or_default();
@@ -176,6 +219,50 @@ impl NodeRpc {
         let l1_block = network.l1_block_of(record.slot);
         let h = |tag: &str| wire::fr_bytes(&derive::hash(seed, tag, number, 0));
         let proposer_index = network.validator(&record.proposer).map_or(0, |v| v.index as u64);
+        let archive = json!({
+            "root": wire::fr_bytes(&network.archive_of(number)),
+            "nextAvailableLeafIndex": number + 1,
+        });
+        let mut header = json!({
+            "lastArchiveRoot": wire::fr_bytes(&network.archive_of(number.saturating_sub(1))),
+            "blockHeadersHash": h("block-headers-hash"),
+            "blobsHash": h("blobs-hash"),
+            "inHash": h("in-hash"),
+            "epochOutHash": h("epoch-out-hash"),
+            "slotNumber": wire::fr(record.slot.0),
+            "timestamp": timestamp.to_string(),
+            "coinbase": wire::address(&derive::address(seed, "coinbase", proposer_index)),
+            "feeRecipient": wire::fr_bytes(&derive::hash(seed, "fee-recipient", proposer_index, 0)),
+            "gasFees": { "feePerDaGas": "0", "feePerL2Gas": "1000" },
+            "totalManaUsed": wire::fr(0),
+        });
+        match self.network.config().protocol {
+            Generation::V5 => {
+                header["slotNumber"] = json!(record.slot.0);
+                header["accumulatedFees"] = json!(wire::fr(0));
+            }
+            Generation::V6 => {
+                header["slotNumber"] = json!(record.slot.0);
+                header["accumulatedFees"] = json!(wire::fr(0));
+                let fields = header.as_object_mut().expect("an object");
+                fields.remove("inHash");
+                fields.insert("inboxRollingHash".into(), json!(h("inbox-rolling-hash")));
+            }
+            Generation::V2 | Generation::V4 => {}
+        }
+        let l1 = json!({
+            "blockNumber": l1_block.to_string(),
+            "timestamp": timestamp.to_string(),
+            "blockHash": wire::fr_bytes(&network.l1_block_hash(l1_block)),
+        });
+        (header, archive, l1)
+    }
+
+    /// 4.1.2 `PublishedCheckpoint`.
+    fn published_checkpoint(&self, record: &SlotRecord) -> Value {
+        let seed = self.network.config().seed;
+        let (header, archive, l1) = self.checkpoint_parts(record);
+        // 4.1.2 keeps every member's address, with a zero signature for those that did not sign.
         let attestations: Vec<Value> = record
             .committee
             .iter()
@@ -191,38 +278,59 @@ impl NodeRpc {
             .collect();
         json!({
             "checkpoint": {
-                "archive": {
-                    "root": wire::fr_bytes(&network.archive_of(number)),
-                    "nextAvailableLeafIndex": number + 1,
-                },
-                "header": {
-                    "lastArchiveRoot": wire::fr_bytes(&network.archive_of(number.saturating_sub(1))),
-                    "blockHeadersHash": h("block-headers-hash"),
-                    "blobsHash": h("blobs-hash"),
-                    "inHash": h("in-hash"),
-                    "epochOutHash": h("epoch-out-hash"),
-                    "slotNumber": wire::fr(record.slot.0),
-                    "timestamp": timestamp.to_string(),
-                    "coinbase": wire::address(&derive::address(seed, "coinbase", proposer_index)),
-                    "feeRecipient": wire::fr_bytes(&derive::hash(seed, "fee-recipient", proposer_index, 0)),
-                    "gasFees": { "feePerDaGas": "0", "feePerL2Gas": "1000" },
-                    "totalManaUsed": wire::fr(0),
-                },
+                "archive": archive,
+                "header": header,
                 "blocks": [],
-                "number": number,
+                "number": record.checkpoint.unwrap_or_default(),
                 "feeAssetPriceModifier": "0",
             },
-            "l1": {
-                "blockNumber": l1_block.to_string(),
-                "timestamp": timestamp.to_string(),
-                "blockHash": wire::fr_bytes(&network.l1_block_hash(l1_block)),
-            },
+            "l1": l1,
             "attestations": attestations,
         })
     }
 
+    /// 5.x/6.x `CheckpointResponse`: `l1` and `attestations` only when asked for.
+    fn checkpoint_response(&self, record: &SlotRecord, include: Include) -> Value {
+        let seed = self.network.config().seed;
+        let number = record.checkpoint.unwrap_or_default();
+        let (header, archive, mut l1) = self.checkpoint_parts(record);
+        let mut response = json!({
+            "number": number,
+            "header": header,
+            "archive": archive,
+            "checkpointOutHash": wire::fr_bytes(&derive::hash(seed, "checkpoint-out-hash", number, 0)),
+            "startBlock": number,
+            "blockCount": 1,
+            "feeAssetPriceModifier": "0",
+        });
+        if include.l1 {
+            l1["published"] = json!(true);
+            response["l1"] = l1;
+        }
+        if include.attestations {
+            // Signers are known by their signature (address zero); the others by their address, with
+            // an empty signature (`0x` + r, s as zeros + v "0": 129 digits).
+            let empty = format!("0x{}", "0".repeat(129));
+            let attestations: Vec<Value> = record
+                .committee
+                .iter()
+                .enumerate()
+                .map(|(i, member)| {
+                    if record.attested.get(i) {
+                        let signature = derive::attestation_signature(seed, *member, record.slot.0);
+                        json!({ "address": wire::address(&Address::ZERO), "signature": hex::encode_prefixed(signature) })
+                    } else {
+                        json!({ "address": wire::address(member), "signature": empty })
+                    }
+                })
+                .collect();
+            response["attestations"] = json!(attestations);
+        }
+        response
+    }
+
     fn validators_stats(&self) -> Value {
-        let version = self.version();
+        let dialect = self.dialect();
         let stats: serde_json::Map<String, Value> = self
             .sentinel
             .all()
@@ -231,14 +339,14 @@ impl NodeRpc {
             .collect();
         let mut result = json!({ "stats": stats, "slotWindow": self.sentinel.slot_window() });
         if let Some(last) = self.sentinel.last_processed_slot() {
-            result["lastProcessedSlot"] = wire::slot(version, last);
-            result["initialSlot"] = wire::slot(version, Slot(0));
+            result["lastProcessedSlot"] = wire::slot(dialect, last);
+            result["initialSlot"] = wire::slot(dialect, Slot(0));
         }
         result
     }
 
     fn validator_stats(&self, params: &[Value]) -> Result<Option<Value>, RpcError> {
-        let version = self.version();
+        let dialect = self.dialect();
         let address = address_param(params, 0, "validatorAddress")
             .map_err(|e| RpcError::new(VALIDATION_ERROR, e.message))?;
         let from =
@@ -265,18 +373,18 @@ impl NodeRpc {
             .collect();
         let mut result = json!({
             "validator": self.stats_json(&view),
-            "allTimeProvenPerformance": performance,
             "slotWindow": window,
         });
+        result[dialect.epoch_performance_field] = json!(performance);
         if let Some(last) = self.sentinel.last_processed_slot() {
-            result["lastProcessedSlot"] = wire::slot(version, last);
-            result["initialSlot"] = wire::slot(version, Slot(0));
+            result["lastProcessedSlot"] = wire::slot(dialect, last);
+            result["initialSlot"] = wire::slot(dialect, Slot(0));
         }
         Ok(Some(result))
     }
 
     fn stats_json(&self, view: &SentinelView) -> Value {
-        let version = self.version();
+        let dialect = self.dialect();
         let ValidatorStats { address, last_proposal, last_attestation, total_slots, .. } = &view.stats;
         let mut stats = json!({
             "address": wire::address(address),
@@ -284,8 +392,8 @@ impl NodeRpc {
             "missedProposals": view.stats.missed_proposals,
             "missedAttestations": view.stats.missed_attestations,
             "history": view.history.iter().map(|(slot, status)| json!({
-                "slot": wire::slot(version, *slot),
-                "status": wire::status(version, *status),
+                "slot": wire::slot(dialect, *slot),
+                "status": status.as_str(),
             })).collect::<Vec<_>>(),
         });
         if let Some(slot) = last_proposal {
@@ -299,6 +407,37 @@ impl NodeRpc {
 
     fn slot_stamp(&self, slot: Slot) -> Value {
         let ts = self.network.timing().slot_start_s(slot);
-        json!({ "timestamp": ts.to_string(), "slot": wire::slot(self.version(), slot), "date": wire::iso_date(ts) })
+        json!({ "timestamp": ts.to_string(), "slot": wire::slot(self.dialect(), slot), "date": wire::iso_date(ts) })
+    }
+}
+
+/// What a 5.x `getCheckpoints` caller asked to include.
+#[derive(Clone, Copy, Debug)]
+struct Include {
+    l1: bool,
+    attestations: bool,
+}
+
+impl Include {
+    const ALL: Include = Include { l1: true, attestations: true };
+
+    fn from_options(options: Option<&Value>) -> Result<Include, RpcError> {
+        let flag = |o: &serde_json::Map<String, Value>, name: &str| match o.get(name) {
+            None | Some(Value::Null) => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(other) => {
+                Err(RpcError::new(VALIDATION_ERROR, format!("{name}: expected boolean, received {other}")))
+            }
+        };
+        match options {
+            None | Some(Value::Null) => Ok(Include { l1: false, attestations: false }),
+            Some(Value::Object(o)) => Ok(Include {
+                l1: flag(o, "includeL1PublishInfo")?,
+                attestations: flag(o, "includeAttestations")?,
+            }),
+            Some(other) => {
+                Err(RpcError::new(VALIDATION_ERROR, format!("options: expected object, received {other}")))
+            }
+        }
     }
 }

@@ -4,8 +4,6 @@ use alloy_primitives::U256;
 
 /// L1 block number of slot 0; one L1 block per slot after it.
 pub const L1_GENESIS_BLOCK: u64 = 100;
-/// Node version string reported by `node_getNodeInfo`.
-pub const NODE_VERSION: &str = "4.1.2-sparta-devnet";
 /// Epochs of lag before a validator-set snapshot / randao value is used.
 pub const LAG_IN_EPOCHS_FOR_VALIDATOR_SET: u64 = 2;
 pub const LAG_IN_EPOCHS_FOR_RANDAO: u64 = 1;

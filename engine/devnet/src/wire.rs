@@ -2,9 +2,9 @@
 
 use alloy_primitives::{Address, B256};
 use serde_json::Value;
-use sparta_core::{Slot, ValidatorStatusInSlot};
+use sparta_core::Slot;
 
-use crate::config::ProtocolVersion;
+use crate::dialect::{Dialect, SlotSpelling};
 
 /// `EthAddress`: lower-case `0x` + 40 hex.
 pub fn address(a: &Address) -> String {
@@ -21,22 +21,11 @@ pub fn fr_bytes(b: &B256) -> String {
     format!("{b:#x}")
 }
 
-/// A branded slot number: a JSON number in v4, a decimal string (bigint) in v2.
-pub fn slot(version: ProtocolVersion, slot: Slot) -> Value {
-    match version {
-        ProtocolVersion::V4 => Value::from(slot.0),
-        ProtocolVersion::V2 => Value::from(slot.0.to_string()),
-    }
-}
-
-/// A Sentinel status as the given node version writes it (v2 had `block-*` proposer statuses).
-pub fn status(version: ProtocolVersion, status: ValidatorStatusInSlot) -> &'static str {
-    use ValidatorStatusInSlot::*;
-    match (version, status) {
-        (ProtocolVersion::V2, CheckpointMined) => BlockMined.as_str(),
-        (ProtocolVersion::V2, CheckpointProposed) => BlockProposed.as_str(),
-        (ProtocolVersion::V2, CheckpointMissed | BlocksMissed) => BlockMissed.as_str(),
-        (_, other) => other.as_str(),
+/// A branded slot number as the generation spells it: a JSON number, or a decimal string in 2.x.
+pub fn slot(dialect: &Dialect, slot: Slot) -> Value {
+    match dialect.slots {
+        SlotSpelling::Number => Value::from(slot.0),
+        SlotSpelling::DecimalString => Value::from(slot.0.to_string()),
     }
 }
 
@@ -74,10 +63,9 @@ mod tests {
     }
 
     #[test]
-    fn v2_renames_proposer_statuses_only() {
-        assert_eq!(status(ProtocolVersion::V2, ValidatorStatusInSlot::BlocksMissed), "block-missed");
-        assert_eq!(status(ProtocolVersion::V2, ValidatorStatusInSlot::AttestationSent), "attestation-sent");
-        assert_eq!(status(ProtocolVersion::V4, ValidatorStatusInSlot::BlocksMissed), "blocks-missed");
+    fn v2_spells_slots_as_strings() {
+        assert_eq!(slot(&crate::dialect::V2, Slot(7)), Value::from("7"));
+        assert_eq!(slot(&crate::dialect::V5, Slot(7)), Value::from(7));
     }
 
     #[test]

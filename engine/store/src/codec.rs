@@ -5,12 +5,13 @@
 //! (never seen in practice) carries it inline instead, so no input is ever misrepresented.
 //!
 //! Slot row, little-endian, version 1:
-//! `version:u8 | epoch:u64 | outcome:u8 | committee: 0 (epoch's) or 1 + count:u32 + count*20 bytes |
+//! `version:u8 | epoch:u64 | outcome:u8 (low nibble the outcome, high nibble the generation; rows
+//!  written before generations hold 0 there, which is v4) | committee: 0 (epoch's) or 1 + count:u32 + count*20 bytes |
 //!  proposer: 0 or 1 + 20 bytes | attested: words:u32 + words*u64`
 
 use std::sync::Arc;
 
-use sparta_core::{Address, CommitteeBits, Epoch, ProposalOutcome, Slot, SlotFacts};
+use sparta_core::{Address, CommitteeBits, Epoch, Generation, ProposalOutcome, Slot, SlotFacts};
 
 const ROW_VERSION: u8 = 1;
 const COMMITTEE_SHARED: u8 = 0;
@@ -29,6 +30,7 @@ pub(crate) enum CommitteeRef {
 pub(crate) struct SlotRow {
     pub epoch: Epoch,
     pub outcome: ProposalOutcome,
+    pub generation: Generation,
     pub committee: CommitteeRef,
     pub proposer: Option<Address>,
     pub attested: CommitteeBits,
@@ -43,6 +45,7 @@ impl SlotRow {
             proposer: self.proposer,
             outcome: self.outcome,
             attested: self.attested,
+            generation: self.generation,
         }
     }
 }
@@ -53,6 +56,9 @@ fn outcome_code(outcome: ProposalOutcome) -> u8 {
         ProposalOutcome::Proposed => 1,
         ProposalOutcome::CheckpointMissed => 2,
         ProposalOutcome::BlocksMissed => 3,
+        ProposalOutcome::Invalid => 4,
+        ProposalOutcome::Unvalidated => 5,
+        ProposalOutcome::Unknown => 6,
     }
 }
 
@@ -62,8 +68,22 @@ fn outcome_from_code(code: u8) -> Result<ProposalOutcome, String> {
         1 => ProposalOutcome::Proposed,
         2 => ProposalOutcome::CheckpointMissed,
         3 => ProposalOutcome::BlocksMissed,
+        4 => ProposalOutcome::Invalid,
+        5 => ProposalOutcome::Unvalidated,
+        6 => ProposalOutcome::Unknown,
         other => return Err(format!("unknown proposal outcome code {other}")),
     })
+}
+
+/// The outcome byte: the outcome in the low nibble, the generation in the high one.
+fn outcome_byte(facts: &SlotFacts) -> u8 {
+    outcome_code(facts.outcome) | (facts.generation.code() << 4)
+}
+
+fn from_outcome_byte(byte: u8) -> Result<(ProposalOutcome, Generation), String> {
+    let generation = Generation::from_code(byte >> 4)
+        .ok_or_else(|| format!("unknown protocol generation code {}", byte >> 4))?;
+    Ok((outcome_from_code(byte & 0x0f)?, generation))
 }
 
 /// Encodes `facts`; `shared_committee` says whether its committee is the one stored for its epoch.
@@ -72,7 +92,7 @@ pub(crate) fn encode_slot(facts: &SlotFacts, shared_committee: bool) -> Vec<u8> 
     let mut out = Vec::with_capacity(40 + words.len() * 8);
     out.push(ROW_VERSION);
     out.extend_from_slice(&facts.epoch.0.to_le_bytes());
-    out.push(outcome_code(facts.outcome));
+    out.push(outcome_byte(facts));
     if shared_committee {
         out.push(COMMITTEE_SHARED);
     } else {
@@ -101,7 +121,7 @@ pub(crate) fn decode_slot(bytes: &[u8]) -> Result<SlotRow, String> {
         return Err(format!("unknown slot row version {version}"));
     }
     let epoch = Epoch(r.u64()?);
-    let outcome = outcome_from_code(r.u8()?)?;
+    let (outcome, generation) = from_outcome_byte(r.u8()?)?;
     let committee = match r.u8()? {
         COMMITTEE_SHARED => CommitteeRef::Epoch,
         COMMITTEE_INLINE => {
@@ -124,7 +144,14 @@ pub(crate) fn decode_slot(bytes: &[u8]) -> Result<SlotRow, String> {
     if r.at != bytes.len() {
         return Err(format!("{} trailing bytes in slot row", bytes.len() - r.at));
     }
-    Ok(SlotRow { epoch, outcome, committee, proposer, attested: CommitteeBits::from_words(words) })
+    Ok(SlotRow {
+        epoch,
+        outcome,
+        generation,
+        committee,
+        proposer,
+        attested: CommitteeBits::from_words(words),
+    })
 }
 
 pub(crate) fn encode_committee(committee: &[Address]) -> Vec<u8> {
@@ -183,7 +210,35 @@ mod tests {
             committee,
             outcome: ProposalOutcome::Proposed,
             attested,
+            generation: Generation::V6,
         }
+    }
+
+    #[test]
+    fn every_outcome_and_generation_round_trips_and_old_rows_read_as_v4() {
+        use ProposalOutcome as O;
+        for generation in Generation::ALL {
+            for outcome in [
+                O::Mined,
+                O::Proposed,
+                O::CheckpointMissed,
+                O::BlocksMissed,
+                O::Invalid,
+                O::Unvalidated,
+                O::Unknown,
+            ] {
+                let f = SlotFacts { outcome, generation, ..facts(true) };
+                let row = decode_slot(&encode_slot(&f, true)).unwrap();
+                assert_eq!((row.outcome, row.generation), (outcome, generation));
+            }
+        }
+        // A row written before generations: outcome byte 1 (proposed), high nibble 0.
+        let mut old = encode_slot(&facts(true), true);
+        old[9] = 1;
+        let row = decode_slot(&old).unwrap();
+        assert_eq!((row.outcome, row.generation), (O::Proposed, Generation::V4));
+        old[9] = 0x71;
+        assert!(decode_slot(&old).unwrap_err().contains("generation"));
     }
 
     #[test]

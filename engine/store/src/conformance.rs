@@ -70,7 +70,15 @@ pub fn sample_facts(slots: std::ops::Range<u64>, committee_size: usize) -> Vec<S
                 _ => ProposalOutcome::BlocksMissed,
             };
             let proposer = (committee_size > 0).then(|| members[s as usize % committee_size]);
-            SlotFacts { slot: Slot(s), epoch, committee: members, proposer, outcome, attested }
+            SlotFacts {
+                slot: Slot(s),
+                epoch,
+                committee: members,
+                proposer,
+                outcome,
+                attested,
+                generation: Default::default(),
+            }
         })
         .collect()
 }

@@ -105,6 +105,7 @@ pub const ENGINE_LEADER: &str = "sparta_engine_leader";
 pub const ENGINE_LEADER_TOKEN: &str = "sparta_engine_leader_token";
 pub const CHAIN_RPC_DURATION_SECONDS: &str = "sparta_chain_rpc_duration_seconds";
 pub const CHAIN_RPC_ERRORS_TOTAL: &str = "sparta_chain_rpc_errors_total";
+pub const CHAIN_UNKNOWN_SHAPES_TOTAL: &str = "sparta_chain_unknown_shapes_total";
 pub const ACTOR_RESTARTS_TOTAL: &str = "sparta_actor_restarts_total";
 pub const ACTOR_MAILBOX_DEPTH: &str = "sparta_actor_mailbox_depth";
 pub const STORE_OPERATION_DURATION_SECONDS: &str = "sparta_store_operation_duration_seconds";
@@ -216,6 +217,13 @@ pub static CATALOG: &[MetricDef] = &[
         Number,
         "Failed chain RPC calls, by source, method and failure class (unreachable, http_<status>, rpc_<code>, reverted, decode, …).",
         &["source", "method", "code"],
+    ),
+    def(
+        CHAIN_UNKNOWN_SHAPES_TOTAL,
+        Counter,
+        Number,
+        "Shapes from a newer protocol than this build knows, kept as unknown and never judged, by kind (status, propose_selector).",
+        &["kind"],
     ),
     def(ACTOR_RESTARTS_TOTAL, Counter, Number, "Actor restarts by the supervisor.", &["actor"]),
     def(ACTOR_MAILBOX_DEPTH, Gauge, Number, "Messages waiting in an actor's mailbox.", &["actor"]),
@@ -353,6 +361,7 @@ pub const CLOSED_COUNTERS: &[(&str, &str, &[&str])] = &[
     (DISCORD_OUTBOX_SETTLED_TOTAL, "outcome", &["delivered", "retry", "rejected"]),
     (TELEMETRY_CLOUDWATCH_PUTS_TOTAL, "outcome", &["ok", "failed"]),
     (TELEMETRY_SERIES_DROPPED_TOTAL, "family", &["operator", "cloudwatch"]),
+    (CHAIN_UNKNOWN_SHAPES_TOTAL, "kind", &["status", "propose_selector"]),
 ];
 
 /// The default CloudWatch namespace (`metrics.cloudwatch.namespace`); terraform's alarms default to it.

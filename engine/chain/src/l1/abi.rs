@@ -1,7 +1,11 @@
-//! The slice of the Aztec L1 ABI (4.1.2, plus the v2 events) that sparta reads.
+//! The slice of the Aztec L1 ABI (4.1.2, plus the v2 events and the v5/v6 changes) that sparta reads.
 //!
-//! Only the functions and events the engine uses are declared; `tests` checks every selector and
-//! topic against the signature list generated from `@aztec/l1-artifacts` (vendored in `testdata/abi`).
+//! Only the functions and events the engine uses are declared; `tests` checks every 4.1.2 and v2
+//! selector and topic against the signature list generated from `@aztec/l1-artifacts` (vendored in
+//! `testdata/abi`). The v5 and v6 declarations are built from the Aztec sources
+//! (`aztec-labs-eng/aztec-node`: `l1-contracts/src/core/RollupCore.sol` and
+//! `core/slashing/SlashingProposer.sol` at 7ab220da1c and 03778315c9; the v6 `ProposeArgs` from the
+//! sequencer publisher at ccc0823b08), and their selectors are pinned in `tests/it/abi_signatures.rs`.
 
 // `alloy::sol!` (not `alloy_sol_types::sol!`) so `#[sol(rpc)]` finds the contract bindings through `alloy`.
 use alloy::sol;
@@ -202,6 +206,78 @@ sol! {
 
     interface IMulticall3 {
         function aggregate3(Call3[] calls) external payable;
+    }
+
+    /// v5 `propose`: the checkpoint header gains `accumulatedFees` (selector `0x72636df9`).
+    struct CheckpointHeaderV5 {
+        bytes32 lastArchiveRoot;
+        bytes32 blockHeadersHash;
+        bytes32 blobsHash;
+        bytes32 inHash;
+        bytes32 outHash;
+        uint256 slotNumber;
+        uint256 timestamp;
+        address coinbase;
+        bytes32 feeRecipient;
+        GasFees gasFees;
+        uint256 totalManaUsed;
+        uint256 accumulatedFees;
+    }
+
+    struct ProposeArgsV5 {
+        bytes32 archive;
+        OracleInput oracleInput;
+        CheckpointHeaderV5 header;
+    }
+
+    interface IRollupV5 {
+        function propose(
+            ProposeArgsV5 _args,
+            CommitteeAttestations _attestations,
+            address[] _signers,
+            Signature _attestationsAndSignersSignature,
+            bytes _blobInput
+        ) external;
+    }
+
+    /// v6 `propose`: header field 4 is the inbox rolling hash, and the args end with a bucket hint
+    /// (selector `0x0a883a99`).
+    struct CheckpointHeaderV6 {
+        bytes32 lastArchiveRoot;
+        bytes32 blockHeadersHash;
+        bytes32 blobsHash;
+        bytes32 inboxRollingHash;
+        bytes32 outHash;
+        uint256 slotNumber;
+        uint256 timestamp;
+        address coinbase;
+        bytes32 feeRecipient;
+        GasFees gasFees;
+        uint256 totalManaUsed;
+        uint256 accumulatedFees;
+    }
+
+    struct ProposeArgsV6 {
+        bytes32 archive;
+        OracleInput oracleInput;
+        CheckpointHeaderV6 header;
+        uint256 bucketHint;
+    }
+
+    interface IRollupV6 {
+        function propose(
+            ProposeArgsV6 _args,
+            CommitteeAttestations _attestations,
+            address[] _signers,
+            Signature _attestationsAndSignersSignature,
+            bytes _blobInput
+        ) external;
+    }
+
+    /// The v6 `SlashingProposer` event: `VoteCast` carries the vote's index (`getVotes(round, index)`).
+    /// v5's `SlashingProposer` (mainnet) still emits the 4.x event.
+    interface ISlashingProposerV6 {
+        event VoteCast(uint256 indexed round, uint256 indexed slot, address indexed proposer, uint256 voteIndex);
     }
 
     /// The staking registry shared by rollup instances.

@@ -4,7 +4,7 @@ use alloy::rpc::types::Log;
 use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::SolEvent;
 
-use super::abi::{IRollup, IRollupV2, ITallySlashingProposer};
+use super::abi::{IRollup, IRollupV2, ISlashingProposerV6, ITallySlashingProposer};
 use super::error::L1Error;
 
 /// One decoded L1 log with where it landed.
@@ -39,10 +39,12 @@ pub enum L1EventKind {
         checkpoint: U256,
         prover: Address,
     },
+    /// 4.x/5.x `VoteCast(round, slot, proposer)`, or 6.x with the vote's index.
     VoteCast {
         round: U256,
         slot: U256,
         proposer: Address,
+        vote_index: Option<U256>,
     },
     RoundExecuted {
         round: U256,
@@ -80,7 +82,15 @@ pub fn decode_log(log: &Log) -> Result<Option<L1Event>, L1Error> {
         L1EventKind::L2ProofVerified { checkpoint: e.checkpointNumber, prover: e.proverId }
     } else if topic == ITallySlashingProposer::VoteCast::SIGNATURE_HASH {
         let e: ITallySlashingProposer::VoteCast = decode(log, l1_block)?;
-        L1EventKind::VoteCast { round: e.round, slot: e.slot, proposer: e.proposer }
+        L1EventKind::VoteCast { round: e.round, slot: e.slot, proposer: e.proposer, vote_index: None }
+    } else if topic == ISlashingProposerV6::VoteCast::SIGNATURE_HASH {
+        let e: ISlashingProposerV6::VoteCast = decode(log, l1_block)?;
+        L1EventKind::VoteCast {
+            round: e.round,
+            slot: e.slot,
+            proposer: e.proposer,
+            vote_index: Some(e.voteIndex),
+        }
     } else if topic == ITallySlashingProposer::RoundExecuted::SIGNATURE_HASH {
         let e: ITallySlashingProposer::RoundExecuted = decode(log, l1_block)?;
         L1EventKind::RoundExecuted { round: e.round, slash_count: e.slashCount }
@@ -109,6 +119,7 @@ pub fn known_topics() -> Vec<B256> {
         IRollup::CheckpointProposed::SIGNATURE_HASH,
         IRollup::L2ProofVerified::SIGNATURE_HASH,
         ITallySlashingProposer::VoteCast::SIGNATURE_HASH,
+        ISlashingProposerV6::VoteCast::SIGNATURE_HASH,
         ITallySlashingProposer::RoundExecuted::SIGNATURE_HASH,
         IRollupV2::L2BlockProposed::SIGNATURE_HASH,
     ]
@@ -148,6 +159,31 @@ mod tests {
         let event = decode_log(&rpc_log(vote.encode_log_data(), Some(78))).unwrap().unwrap();
         assert!(
             matches!(event.kind, L1EventKind::VoteCast { proposer, .. } if proposer == Address::repeat_byte(2))
+        );
+    }
+
+    #[test]
+    fn both_vote_cast_events_decode() {
+        let v6 = ISlashingProposerV6::VoteCast {
+            round: U256::from(3),
+            slot: U256::from(400),
+            proposer: Address::repeat_byte(2),
+            voteIndex: U256::from(7),
+        };
+        assert_ne!(
+            ISlashingProposerV6::VoteCast::SIGNATURE_HASH,
+            ITallySlashingProposer::VoteCast::SIGNATURE_HASH
+        );
+        assert!(known_topics().contains(&ISlashingProposerV6::VoteCast::SIGNATURE_HASH));
+        let event = decode_log(&rpc_log(v6.encode_log_data(), Some(79))).unwrap().unwrap();
+        assert_eq!(
+            event.kind,
+            L1EventKind::VoteCast {
+                round: U256::from(3),
+                slot: U256::from(400),
+                proposer: Address::repeat_byte(2),
+                vote_index: Some(U256::from(7)),
+            }
         );
     }
 

@@ -1,4 +1,5 @@
-//! A JSON-RPC 2.0 client for the Aztec node's public `node_*` API.
+//! A JSON-RPC 2.0 client for the Aztec node's public API, in whichever spelling the node speaks
+//! (`aztec_*` from 5.x, `node_*` before; see [`super::dialect`]).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -8,7 +9,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use sparta_core::{Address, Slot};
 
-use super::error::{NodeError, excerpt};
+use super::checkpoints::read_page;
+use super::dialect::{DialectCell, Namespace, NodeDialect, TipsMethod};
+use super::error::{NodeError, codes, excerpt, shown_message};
 use super::wire::{L2Tips, NodeInfo, PublishedCheckpoint, SingleValidatorStats, ValidatorsStats};
 
 /// The node refuses larger pages.
@@ -20,6 +23,8 @@ pub struct NodeClient {
     http: reqwest::Client,
     url: reqwest::Url,
     next_id: std::sync::Arc<AtomicU64>,
+    /// Learned on first use and shared by clones, so a connection probes once.
+    dialect: std::sync::Arc<DialectCell>,
 }
 
 #[derive(Deserialize)]
@@ -53,43 +58,72 @@ impl NodeClient {
             .timeout(timeout)
             .build()
             .map_err(|e| invalid(format!("cannot build an HTTP client: {e}")))?;
-        Ok(Self { http, url: parsed, next_id: Default::default() })
+        Ok(Self { http, url: parsed, next_id: Default::default(), dialect: Default::default() })
     }
 
     pub fn url(&self) -> &str {
         self.url.as_str()
     }
 
-    pub async fn node_info(&self) -> Result<NodeInfo, NodeError> {
-        self.call_required("node_getNodeInfo", json!([])).await
+    /// What the probes have found so far.
+    pub fn dialect(&self) -> NodeDialect {
+        self.dialect.get()
     }
 
-    pub async fn l2_tips(&self) -> Result<L2Tips, NodeError> {
-        self.call_required("node_getL2Tips", json!([])).await
+    pub async fn node_info(&self) -> Result<NodeInfo, NodeError> {
+        self.api_required("getNodeInfo", json!([])).await
+    }
+
+    /// The chain's tips: `getChainTips` (5.x on), else `getL2Tips` (up to 4.x).
+    pub async fn chain_tips(&self) -> Result<L2Tips, NodeError> {
+        let known = self.dialect.get().tips;
+        let mut last_error = None;
+        for tips in known.as_ref().map_or(&TipsMethod::PROBE_ORDER[..], std::slice::from_ref) {
+            match self.api::<L2Tips>(tips.method(), json!([])).await {
+                Err(err) if known.is_none() && err.is_unknown_method() => last_error = Some(err),
+                answer => {
+                    self.dialect.set_tips(*tips);
+                    return answer?.ok_or_else(|| self.no_result(tips.method()));
+                }
+            }
+        }
+        Err(last_error.expect("at least one tips method was tried"))
     }
 
     /// The latest proposed L2 block number.
     pub async fn block_number(&self) -> Result<u64, NodeError> {
         #[derive(Deserialize)]
         struct Number(#[serde(deserialize_with = "super::num::u64_from")] u64);
-        self.call_required::<Number>("node_getBlockNumber", json!([])).await.map(|n| n.0)
+        self.api_required::<Number>("getBlockNumber", json!([])).await.map(|n| n.0)
     }
 
-    /// Up to `limit` (1..=50) published checkpoints starting at number `from` (>= 1).
+    /// Up to `limit` (1..=50) checkpoints on L1 starting at number `from` (>= 1), with their
+    /// attestations and L1 data; the page ends before the first checkpoint not yet on L1.
     pub async fn checkpoints(&self, from: u64, limit: u32) -> Result<Vec<PublishedCheckpoint>, NodeError> {
-        const METHOD: &str = "node_getCheckpoints";
+        const METHOD: &str = "getCheckpoints";
         if from == 0 || limit == 0 || limit > MAX_CHECKPOINTS_PER_CALL {
             return Err(NodeError::InvalidArgument {
                 method: METHOD.into(),
                 detail: format!("from must be >= 1 and limit in 1..=50 (got from {from}, limit {limit})"),
             });
         }
-        Ok(self.call::<Vec<PublishedCheckpoint>>(METHOD, json!([from, limit])).await?.unwrap_or_default())
+        let params = if self.dialect.get().checkpoint_options() {
+            json!([from, limit, { "includeAttestations": true, "includeL1PublishInfo": true }])
+        } else {
+            json!([from, limit])
+        };
+        let page = self.api::<Vec<Value>>(METHOD, params).await?.unwrap_or_default();
+        let (page, shape) =
+            read_page(page).map_err(|detail| NodeError::Decode { method: METHOD.into(), detail })?;
+        if let Some(shape) = shape {
+            self.dialect.set_checkpoints(shape);
+        }
+        Ok(page)
     }
 
     /// The Sentinel's view of every validator it has seen.
     pub async fn validators_stats(&self) -> Result<ValidatorsStats, NodeError> {
-        Ok(self.call("node_getValidatorsStats", json!([])).await?.unwrap_or_default())
+        Ok(self.api("getValidatorsStats", json!([])).await?.unwrap_or_default())
     }
 
     /// One validator's Sentinel record over `[from, to]`; `None` when the node has no history for it
@@ -106,15 +140,44 @@ impl NodeClient {
             (from, None) => json!([address, from.map(|s| s.0)]),
             (from, Some(to)) => json!([address, from.map(|s| s.0), to.0]),
         };
-        self.call("node_getValidatorStats", params).await
+        self.api("getValidatorStats", params).await
     }
 
-    /// A call whose answer must be present.
-    async fn call_required<T: DeserializeOwned>(&self, method: &str, params: Value) -> Result<T, NodeError> {
-        self.call(method, params).await?.ok_or_else(|| NodeError::Decode {
-            method: method.into(),
+    /// A public API method, in the namespace the node answers: `aztec_` first, `node_` when the
+    /// node does not know it. Once a namespace answered, only it is used.
+    pub async fn api<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: Value,
+    ) -> Result<Option<T>, NodeError> {
+        let known = self.dialect.get().namespace;
+        let mut last_error = None;
+        for namespace in known.as_ref().map_or(&Namespace::PROBE_ORDER[..], std::slice::from_ref) {
+            let full = format!("{}{method}", namespace.prefix());
+            match self.call(&full, params.clone()).await {
+                Err(err) if known.is_none() && err.is_unknown_method() => last_error = Some(err),
+                // Any other answer, an error included, says the namespace exists.
+                Err(err @ (NodeError::Unreachable { .. } | NodeError::Http { .. })) => return Err(err),
+                answer => {
+                    self.dialect.set_namespace(*namespace);
+                    return answer;
+                }
+            }
+        }
+        Err(last_error.expect("at least one namespace was tried"))
+    }
+
+    async fn api_required<T: DeserializeOwned>(&self, method: &str, params: Value) -> Result<T, NodeError> {
+        self.api(method, params).await?.ok_or_else(|| self.no_result(method))
+    }
+
+    /// The answer had no result where one is required.
+    fn no_result(&self, method: &str) -> NodeError {
+        let namespace = self.dialect.get().namespace.map_or("", Namespace::prefix);
+        NodeError::Decode {
+            method: format!("{namespace}{method}"),
             detail: "the answer has no result".into(),
-        })
+        }
     }
 
     /// Sends one JSON-RPC request; `Ok(None)` when the node answered without a result.
@@ -151,10 +214,11 @@ pub fn decode_answer<T: DeserializeOwned>(
     let envelope = serde_json::from_slice::<Envelope>(body);
     // Some servers send JSON-RPC errors with a non-2xx status: the error object says more.
     if let Ok(Envelope { error: Some(error), .. }) = &envelope {
-        return Err(NodeError::Rpc {
-            method: method.into(),
-            code: error.code,
-            message: error.message.clone(),
+        let (method, code, message) = (method.into(), error.code, shown_message(&error.message));
+        return Err(if code == codes::INTERNAL {
+            NodeError::NodeFailure { method, code, message }
+        } else {
+            NodeError::Rpc { method, code, message }
         });
     }
     if !(200..300).contains(&status) {

@@ -101,3 +101,26 @@ fn propose_is_the_v4_selector() {
     use alloy_sol_types::SolCall;
     assert_eq!(IRollup::proposeCall::SELECTOR, [0x85, 0xb9, 0x8f, 0xd8]);
 }
+
+/// The v5 and v6 changes have no vendored artifact list (no v5/v6 `@aztec/l1-artifacts` is reachable):
+/// their selectors and topic are pinned to what the Aztec sources compute (`aztec-labs-eng/aztec-node`,
+/// `l1-contracts/src/core/RollupCore.sol` at 03778315c9 for v5; `SlashingProposer.sol` at 7ab220da1c
+/// and the sequencer publisher at ccc0823b08 for v6).
+#[test]
+fn v5_and_v6_selectors_and_topics_match_the_sources() {
+    use alloy_sol_types::{SolCall, SolEvent};
+    use sparta_chain::l1::abi::{IRollupV5, IRollupV6, ISlashingProposerV6};
+    let hex_of = |bytes: &[u8]| hex::encode(bytes);
+    assert_eq!(hex_of(&IRollup::proposeCall::SELECTOR), "85b98fd8", "4.1.2");
+    assert_eq!(hex_of(&IRollupV5::proposeCall::SELECTOR), "72636df9", "v5");
+    assert_eq!(hex_of(&IRollupV6::proposeCall::SELECTOR), "0a883a99", "v6");
+    assert_eq!(
+        hex_of(ISlashingProposerV6::VoteCast::SIGNATURE_HASH.as_slice()),
+        "f6ed5a0362706e33942c258dd867d1664e91a7653843a7c3459a857db97287ae"
+    );
+    assert_eq!(
+        hex_of(ITallySlashingProposer::VoteCast::SIGNATURE_HASH.as_slice()),
+        "7fe1d4e6b34e228b5dc059fcdc037c71b216fb2417f47c171e505144a5e4f5fc",
+        "4.x and mainnet 5.x"
+    );
+}

@@ -3,6 +3,7 @@
 mod abi_signatures;
 mod fake_l1;
 mod fuzz_corpus;
+mod generations;
 mod l1_reader;
 mod node_client;
 mod node_wire;

@@ -32,7 +32,7 @@ async fn calls_decode_fixtures_and_send_positional_params() {
     let node = NodeClient::new(&double.url).unwrap();
 
     assert_eq!(node.node_info().await.unwrap().node_version, "4.1.2");
-    assert_eq!(node.l2_tips().await.unwrap().checkpointed_checkpoint(), Some(42));
+    assert_eq!(node.chain_tips().await.unwrap().checkpointed_checkpoint(), Some(42));
     assert_eq!(node.checkpoints(41, 50).await.unwrap().len(), 2);
     assert_eq!(node.validators_stats().await.unwrap().stats.len(), 2);
     let who = Address::repeat_byte(0xab);
@@ -94,9 +94,9 @@ async fn rpc_errors_keep_their_code_and_message() {
 
 #[tokio::test]
 async fn http_errors_and_garbage_bodies_are_typed_with_an_excerpt() {
-    let double = RpcDouble::start(|method, _| match method {
-        "node_getNodeInfo" => Reply::Raw { status: 500, body: "upstream exploded".into() },
-        "node_getL2Tips" => Reply::Raw { status: 200, body: "<html>not json</html>".into() },
+    let double = RpcDouble::start(|method, _| match method.trim_start_matches("aztec_") {
+        "getNodeInfo" => Reply::Raw { status: 500, body: "upstream exploded".into() },
+        "getChainTips" => Reply::Raw { status: 200, body: "<html>not json</html>".into() },
         _ => Reply::Result(json!({"stats": "not a map"})),
     })
     .await;
@@ -109,7 +109,7 @@ async fn http_errors_and_garbage_bodies_are_typed_with_an_excerpt() {
         }
         other => panic!("expected HTTP 500, got {other}"),
     }
-    match node.l2_tips().await.unwrap_err() {
+    match node.chain_tips().await.unwrap_err() {
         NodeError::Decode { detail, .. } => assert!(detail.contains("<html>"), "{detail}"),
         other => panic!("expected a decode error, got {other}"),
     }
@@ -126,16 +126,18 @@ async fn connection_refused_is_unreachable_and_bad_input_is_rejected_early() {
     // Errors show the URL as scheme, host and port only (a path or query may hold a key).
     let shown = sparta_chain::redact::shown_url(&url);
     assert!(matches!(&err, NodeError::Unreachable { url: u, .. } if *u == shown), "{err}");
-    // The failure is timed and counted by class, never by message.
+    // The failure is timed and counted by class, never by message. The newest spelling is asked
+    // first, and an unreachable node is not asked again in the older one.
     let scraped = telemetry.render();
     let counted =
-        r#"sparta_chain_rpc_errors_total{source="node",method="node_getBlockNumber",code="unreachable"}"#;
+        r#"sparta_chain_rpc_errors_total{source="node",method="aztec_getBlockNumber",code="unreachable"}"#;
     assert!(scraped.contains(counted), "{scraped}");
     assert!(
         scraped.contains(
-            r#"sparta_chain_rpc_duration_seconds_count{source="node",method="node_getBlockNumber"}"#
+            r#"sparta_chain_rpc_duration_seconds_count{source="node",method="aztec_getBlockNumber"}"#
         )
     );
+    assert!(!scraped.contains(r#"method="node_getBlockNumber""#), "{scraped}");
 
     assert!(matches!(NodeClient::new("not a url"), Err(NodeError::InvalidUrl { .. })));
     assert!(matches!(NodeClient::new("ftp://127.0.0.1/"), Err(NodeError::InvalidUrl { .. })));

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use super::*;
-use crate::facts::CommitteeBits;
+use crate::Generation;
+use crate::facts::{CommitteeBits, ProposalOutcome};
 use crate::stats::MissedStats;
 use ValidatorStatusInSlot::*;
 
@@ -32,6 +33,7 @@ fn facts(slot: u64, epoch_len: u64, size: u8, outcome: ProposalOutcome, attested
         committee,
         outcome,
         attested: bits,
+        generation: Generation::V4,
     }
 }
 
@@ -39,6 +41,30 @@ fn facts(slot: u64, epoch_len: u64, size: u8, outcome: ProposalOutcome, attested
 fn assert_history(m: &ValidatorMonitor, who: Address, expected: &[(u64, ValidatorStatusInSlot)]) {
     let expected: Vec<_> = expected.iter().map(|(s, st)| (Slot(*s), *st)).collect();
     assert_eq!(m.history(&who), expected, "history of {who}");
+}
+
+#[test]
+fn a_v5_slot_names_the_proposer_in_v5_words_and_blames_attesters_only_for_valid_checkpoints() {
+    let mut m = monitor(16, 32);
+    let v5 = |slot, outcome, attested: &[usize]| SlotFacts {
+        generation: Generation::V5,
+        ..facts(slot, 32, 3, outcome, attested)
+    };
+    m.register_slot(&v5(1, ProposalOutcome::Proposed, &[1]));
+    m.register_slot(&v5(2, ProposalOutcome::Invalid, &[1]));
+    m.register_slot(&v5(3, ProposalOutcome::Unvalidated, &[]));
+    m.register_slot(&v5(4, ProposalOutcome::Unknown, &[]));
+    assert_history(
+        &m,
+        v(1),
+        &[(1, CheckpointValid), (2, CheckpointInvalid), (3, CheckpointUnvalidated), (4, Unknown)],
+    );
+    // v(3) stayed silent: blamed for the valid checkpoint only.
+    assert_history(&m, v(3), &[(1, AttestationMissed)]);
+    assert_history(&m, v(2), &[(1, AttestationSent), (2, AttestationSent)]);
+    let stats = m.stats(&v(1)).unwrap();
+    assert_eq!(stats.missed_proposals, MissedStats::new(2, 3, 2), "an unknown status is never a miss");
+    assert_eq!(stats.last_proposal, Some(Slot(1)));
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! The compact monitor against the naive reference over many random histories.
+//! The compact monitor against the naive reference over many random histories, each observed under one
+//! protocol generation (2.x, 4.x, 5.x or 6.x), with that generation's Sentinel rule.
 //!
 //! Re-run one failing case with `SPARTA_SEED=<seed> cargo test -p sparta-core --test it`.
 
@@ -8,7 +9,8 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sparta_core::{
-    Address, CommitteeBits, Epoch, MonitorConfig, ProposalOutcome, Slot, SlotFacts, ValidatorMonitor,
+    Address, CommitteeBits, Epoch, Generation, MonitorConfig, ProposalOutcome, Slot, SlotFacts,
+    ValidatorMonitor,
 };
 
 use crate::sentinel_reference::ReferenceSentinel;
@@ -34,17 +36,24 @@ struct Case {
     rng: ChaCha8Rng,
     pool: Vec<Address>,
     epoch_len: u64,
+    generation: Generation,
 }
 
 impl Case {
+    /// An outcome the case's generation can report, and now and then one sparta does not know.
     fn outcome(&mut self) -> ProposalOutcome {
-        const ALL: [ProposalOutcome; 4] = [
-            ProposalOutcome::Mined,
-            ProposalOutcome::Proposed,
-            ProposalOutcome::CheckpointMissed,
-            ProposalOutcome::BlocksMissed,
-        ];
-        ALL[self.rng.random_range(0..ALL.len())]
+        use ProposalOutcome as O;
+        if self.rng.random_range(0..40) == 0 {
+            return O::Unknown;
+        }
+        let possible: &[ProposalOutcome] = match self.generation {
+            Generation::V2 => &[O::Mined, O::Proposed, O::BlocksMissed],
+            Generation::V4 => &[O::Mined, O::Proposed, O::CheckpointMissed, O::BlocksMissed],
+            Generation::V5 | Generation::V6 => {
+                &[O::Mined, O::Proposed, O::Invalid, O::Unvalidated, O::CheckpointMissed, O::BlocksMissed]
+            }
+        };
+        possible[self.rng.random_range(0..possible.len())]
     }
 
     fn facts(&mut self, slot: u64) -> SlotFacts {
@@ -71,6 +80,7 @@ impl Case {
             proposer,
             outcome: self.outcome(),
             attested,
+            generation: self.generation,
         }
     }
 }
@@ -95,7 +105,8 @@ fn run_case(seed: u64) -> Result<(), String> {
     // The engine's setting: entries the window has passed are dropped; its window stats must not change.
     let mut trimmed = ValidatorMonitor::new(MonitorConfig { keep_old_entries: false, ..config.clone() });
     let mut reference = ReferenceSentinel::new(window, epoch_len, epoch_history);
-    let mut case = Case { rng, pool: pool.clone(), epoch_len };
+    let generation = *Generation::ALL.choose(&mut rng).expect("generations");
+    let mut case = Case { rng, pool: pool.clone(), epoch_len, generation };
     let mut slot = case.rng.random_range(0..5u64);
 
     for step in 0..steps {

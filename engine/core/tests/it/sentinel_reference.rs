@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use sparta_core::{
-    Address, Epoch, EpochPerformance, MissedStats, ProposalOutcome, Slot, SlotFacts, ValidatorStats,
-    ValidatorStatusInSlot as S,
+    Address, Epoch, EpochPerformance, Generation, MissedStats, ProposalOutcome, Slot, SlotFacts,
+    ValidatorStats, ValidatorStatusInSlot as S,
 };
 
 pub struct ReferenceSentinel {
@@ -53,15 +53,10 @@ impl ReferenceSentinel {
         self.process(slot, facts.epoch.0);
         for (seat, who) in facts.committee.iter().enumerate() {
             let status = if Some(*who) == facts.proposer {
-                Some(match facts.outcome {
-                    ProposalOutcome::Mined => S::CheckpointMined,
-                    ProposalOutcome::Proposed => S::CheckpointProposed,
-                    ProposalOutcome::CheckpointMissed => S::CheckpointMissed,
-                    ProposalOutcome::BlocksMissed => S::BlocksMissed,
-                })
+                Some(proposer_status(facts.generation, facts.outcome))
             } else if facts.attested.get(seat) {
                 Some(S::AttestationSent)
-            } else if facts.outcome == ProposalOutcome::Mined || facts.outcome == ProposalOutcome::Proposed {
+            } else if attestations_expected(facts.outcome) {
                 Some(S::AttestationMissed)
             } else {
                 None
@@ -114,8 +109,8 @@ impl ReferenceSentinel {
             .filter(|(s, _, _)| *s >= from && *s <= to)
             .map(|(s, _, st)| (Slot(*s), *st))
             .collect();
-        let proposer_good = |s: &S| matches!(s, S::CheckpointMined | S::CheckpointProposed);
-        let proposer_miss = |s: &S| matches!(s, S::CheckpointMissed | S::BlocksMissed);
+        let proposer_good = |s: &S| PROPOSER_GOOD.contains(s);
+        let proposer_miss = |s: &S| PROPOSER_MISS.contains(s);
         let attest_good = |s: &S| *s == S::AttestationSent;
         let attest_miss = |s: &S| *s == S::AttestationMissed;
         Some(ValidatorStats {
@@ -141,7 +136,7 @@ impl ReferenceSentinel {
                     of_epoch.map(|(_, _, st)| st).filter(|st| **st != S::Unknown).collect();
                 let missed = counted
                     .iter()
-                    .filter(|st| matches!(st, S::CheckpointMissed | S::BlocksMissed | S::AttestationMissed))
+                    .filter(|st| PROPOSER_MISS.contains(st) || ***st == S::AttestationMissed)
                     .count();
                 EpochPerformance { epoch: Epoch(epoch), missed: missed as u32, total: counted.len() as u32 }
             })
@@ -150,6 +145,42 @@ impl ReferenceSentinel {
         out.drain(..skip);
         out
     }
+}
+
+/// The proposer statuses that count as a proposal made (`lastProposal`), in every generation's words:
+/// 4.1.2 `checkpoint-mined | checkpoint-proposed`, 5.x/6.x `checkpoint-mined | checkpoint-valid`, 2.x
+/// `block-mined | block-proposed`.
+const PROPOSER_GOOD: [S; 5] =
+    [S::CheckpointMined, S::CheckpointProposed, S::CheckpointValid, S::BlockMined, S::BlockProposed];
+/// The statuses of `missedProposals`: 5.x/6.x count the re-execution verdicts too.
+const PROPOSER_MISS: [S; 5] =
+    [S::CheckpointMissed, S::BlocksMissed, S::CheckpointInvalid, S::CheckpointUnvalidated, S::BlockMissed];
+
+/// The proposer's status, as each generation's Sentinel writes it (`getSlotActivity`).
+fn proposer_status(generation: Generation, outcome: ProposalOutcome) -> S {
+    use ProposalOutcome as O;
+    match (generation, outcome) {
+        (_, O::Unknown) => S::Unknown,
+        (Generation::V2, O::Mined) => S::BlockMined,
+        (Generation::V2, O::Proposed) => S::BlockProposed,
+        (Generation::V2, _) => S::BlockMissed,
+        (Generation::V4, O::Mined) => S::CheckpointMined,
+        (Generation::V4, O::Proposed) => S::CheckpointProposed,
+        (Generation::V4, O::BlocksMissed) => S::BlocksMissed,
+        (Generation::V4, _) => S::CheckpointMissed,
+        (Generation::V5 | Generation::V6, O::Mined) => S::CheckpointMined,
+        (Generation::V5 | Generation::V6, O::Proposed) => S::CheckpointValid,
+        (Generation::V5 | Generation::V6, O::Invalid) => S::CheckpointInvalid,
+        (Generation::V5 | Generation::V6, O::Unvalidated) => S::CheckpointUnvalidated,
+        (Generation::V5 | Generation::V6, O::CheckpointMissed) => S::CheckpointMissed,
+        (Generation::V5 | Generation::V6, O::BlocksMissed) => S::BlocksMissed,
+    }
+}
+
+/// Silent attesters miss only where the Sentinel had positive evidence of a proposal: 4.1.2 a mined
+/// or proposed (attested) checkpoint, 5.x/6.x `attestorsExpected = checkpoint-mined || checkpoint-valid`.
+fn attestations_expected(outcome: ProposalOutcome) -> bool {
+    matches!(outcome, ProposalOutcome::Mined | ProposalOutcome::Proposed)
 }
 
 fn missed(entries: &[(Slot, S)], relevant: &dyn Fn(&S) -> bool, is_miss: &dyn Fn(&S) -> bool) -> MissedStats {

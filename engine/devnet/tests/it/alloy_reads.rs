@@ -6,13 +6,13 @@ use alloy_primitives::U256;
 use alloy_sol_types::SolEvent;
 use sparta_chain::l1::abi::{IRegistry, IRollup};
 use sparta_core::Epoch;
-use sparta_devnet::ProtocolVersion;
+use sparta_devnet::Generation;
 
 use crate::harness::Harness;
 
 #[tokio::test]
 async fn an_alloy_provider_reads_committees_blocks_and_logs() {
-    let h = Harness::start(ProtocolVersion::V4, 40).await;
+    let h = Harness::start(Generation::V4, 40).await;
     let provider = ProviderBuilder::new().connect_http(h.devnet.l1_url.parse().unwrap());
     assert_eq!(provider.get_chain_id().await.unwrap(), 31337);
     assert_eq!(provider.get_block_number().await.unwrap(), 140);
@@ -40,7 +40,7 @@ async fn an_alloy_provider_reads_committees_blocks_and_logs() {
 
 #[tokio::test]
 async fn the_scripted_slash_draws_tally_votes_the_chain_source_reads_as_targets() {
-    let h = Harness::start(ProtocolVersion::V4, 19).await;
+    let h = Harness::start(Generation::V4, 19).await;
     let (slashed, _) = h.devnet.network.scripted()[3];
     let mut source = sparta_chain::source::ChainSource::connect(&h.devnet.node_url, &h.devnet.l1_url)
         .await

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 use sparta_core::{ManualSlotClock, Slot, SlotClock};
-use sparta_devnet::{Devnet, DevnetConfig, Network, ProtocolVersion, RunningDevnet};
+use sparta_devnet::{Devnet, DevnetConfig, Generation, Network, RunningDevnet};
 
 pub const GENESIS: u64 = 1_700_000_000;
 
@@ -26,8 +26,8 @@ pub struct Harness {
 }
 
 impl Harness {
-    pub async fn start(version: ProtocolVersion, slot: u64) -> Self {
-        let config = DevnetConfig { version, ..config() };
+    pub async fn start(protocol: Generation, slot: u64) -> Self {
+        let config = DevnetConfig { protocol, ..config() };
         let clock = ManualSlotClock::at_slot(config.timing(), Slot(slot));
         let devnet = Devnet::start(config, Arc::new(clock.clone())).await.expect("devnet starts");
         Self { clock, devnet, http: reqwest::Client::new() }

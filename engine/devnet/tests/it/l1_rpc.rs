@@ -5,7 +5,7 @@ use alloy_sol_types::{SolCall, SolEvent};
 use serde_json::{Value, json};
 use sparta_chain::l1::abi::{IRegistry, IRollup, ISlasher, ITallySlashingProposer};
 use sparta_core::{AttesterStatus, Epoch, Slot, SlotClock};
-use sparta_devnet::ProtocolVersion;
+use sparta_devnet::Generation;
 
 use crate::harness::{GENESIS, Harness, hex_addr};
 
@@ -18,7 +18,7 @@ async fn eth_call<C: SolCall>(h: &Harness, to: Address, call: C) -> C::Return {
 
 #[tokio::test]
 async fn chain_id_head_and_blocks() {
-    let h = Harness::start(ProtocolVersion::V4, 7).await;
+    let h = Harness::start(Generation::V4, 7).await;
     assert_eq!(h.l1("eth_chainId", json!([])).await, "0x7a69");
     assert_eq!(h.l1("eth_blockNumber", json!([])).await, "0x6b");
     let block = h.l1("eth_getBlockByNumber", json!(["latest", false])).await;
@@ -32,7 +32,7 @@ async fn chain_id_head_and_blocks() {
 
 #[tokio::test]
 async fn registry_rollup_and_slashing_getters_decode() {
-    let h = Harness::start(ProtocolVersion::V4, 40).await;
+    let h = Harness::start(Generation::V4, 40).await;
     let network = h.devnet.network.clone();
     let addresses = *network.addresses();
     let rollup = eth_call(&h, h.devnet.registry_address, IRegistry::getCanonicalRollupCall {}).await;
@@ -76,7 +76,7 @@ async fn registry_rollup_and_slashing_getters_decode() {
 
 #[tokio::test]
 async fn calls_honour_the_block_and_revert_like_a_node() {
-    let h = Harness::start(ProtocolVersion::V4, 40).await;
+    let h = Harness::start(Generation::V4, 40).await;
     let rollup = h.devnet.network.addresses().rollup_address;
     let slashed = h.devnet.network.scripted()[3].0;
     let data = Bytes::from(IRollup::getStatusCall { _attester: slashed }.abi_encode());
@@ -105,7 +105,7 @@ fn topic(address: &Address) -> String {
 
 #[tokio::test]
 async fn get_logs_filters_by_address_topics_and_range() {
-    let h = Harness::start(ProtocolVersion::V4, 40).await;
+    let h = Harness::start(Generation::V4, 40).await;
     let network = h.devnet.network.clone();
     let a = *network.addresses();
     let slashed = network.scripted()[3].0;
@@ -159,7 +159,7 @@ async fn get_logs_filters_by_address_topics_and_range() {
 
 #[tokio::test]
 async fn v2_announces_blocks_with_l2_block_proposed() {
-    let h = Harness::start(ProtocolVersion::V2, 10).await;
+    let h = Harness::start(Generation::V2, 10).await;
     let proposed = format!("{:#x}", sparta_chain::l1::abi::IRollupV2::L2BlockProposed::SIGNATURE_HASH);
     let logs = h.l1("eth_getLogs", json!([{"topics": [proposed], "fromBlock": "0x64"}])).await;
     assert_eq!(logs.as_array().unwrap().len() as u64, h.devnet.network.pending_checkpoint_at(Slot(10)));

@@ -2,13 +2,13 @@
 
 use serde_json::{Value, json};
 use sparta_core::Slot;
-use sparta_devnet::ProtocolVersion;
+use sparta_devnet::Generation;
 
 use crate::harness::{Harness, hex_addr};
 
 #[tokio::test]
 async fn node_info_names_the_l1_contracts_and_version() {
-    let h = Harness::start(ProtocolVersion::V4, 3).await;
+    let h = Harness::start(Generation::V4, 3).await;
     let info = h.node("node_getNodeInfo", json!([])).await;
     assert_eq!(info["nodeVersion"], "4.1.2-sparta-devnet");
     assert_eq!(info["l1ChainId"], 31337);
@@ -21,7 +21,7 @@ async fn node_info_names_the_l1_contracts_and_version() {
 
 #[tokio::test]
 async fn l2_tips_have_the_v4_shape_and_the_v2_shape_under_the_flag() {
-    let h = Harness::start(ProtocolVersion::V4, 60).await;
+    let h = Harness::start(Generation::V4, 60).await;
     let tips = h.node("node_getL2Tips", json!([])).await;
     let pending = h.devnet.network.pending_checkpoint_at(Slot(60));
     assert_eq!(tips["proposed"]["number"], pending);
@@ -31,7 +31,7 @@ async fn l2_tips_have_the_v4_shape_and_the_v2_shape_under_the_flag() {
     assert_eq!(h.node("node_getBlockNumber", json!([])).await, pending);
     h.stop().await;
 
-    let h = Harness::start(ProtocolVersion::V2, 60).await;
+    let h = Harness::start(Generation::V2, 60).await;
     let tips = h.node("node_getL2Tips", json!([])).await;
     assert_eq!(tips["latest"]["number"], pending);
     assert!(tips.get("proposed").is_none() && tips["proven"]["number"].is_u64());
@@ -40,7 +40,7 @@ async fn l2_tips_have_the_v4_shape_and_the_v2_shape_under_the_flag() {
 
 #[tokio::test]
 async fn checkpoints_carry_slot_l1_and_attestations_in_committee_order() {
-    let h = Harness::start(ProtocolVersion::V4, 40).await;
+    let h = Harness::start(Generation::V4, 40).await;
     let network = &h.devnet.network;
     let list = h.node("node_getCheckpoints", json!([1, 50])).await;
     let list = list.as_array().unwrap();
@@ -80,7 +80,7 @@ fn history_statuses(stats: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn sentinel_stats_show_the_reliable_and_the_offline_validator() {
-    let h = Harness::start(ProtocolVersion::V4, 32).await;
+    let h = Harness::start(Generation::V4, 32).await;
     let scripted = h.devnet.network.scripted();
     let all = h.node("node_getValidatorsStats", json!([])).await;
     assert_eq!(all["slotWindow"], 768);
@@ -126,7 +126,7 @@ async fn sentinel_stats_show_the_reliable_and_the_offline_validator() {
 
 #[tokio::test]
 async fn sentinel_advances_with_the_clock() {
-    let h = Harness::start(ProtocolVersion::V4, 1).await;
+    let h = Harness::start(Generation::V4, 1).await;
     let early = h.node("node_getValidatorsStats", json!([])).await;
     assert!(early.get("lastProcessedSlot").is_none());
     assert_eq!(early["stats"], json!({}));
@@ -138,7 +138,7 @@ async fn sentinel_advances_with_the_clock() {
 
 #[tokio::test]
 async fn v2_writes_slots_as_strings_and_block_statuses() {
-    let h = Harness::start(ProtocolVersion::V2, 32).await;
+    let h = Harness::start(Generation::V2, 32).await;
     let all = h.node("node_getValidatorsStats", json!([])).await;
     assert_eq!(all["lastProcessedSlot"], "30");
     let offline = &all["stats"][&hex_addr(&h.devnet.network.scripted()[2].0)];
@@ -152,7 +152,7 @@ async fn v2_writes_slots_as_strings_and_block_statuses() {
 
 #[tokio::test]
 async fn envelope_errors_batches_and_headers() {
-    let h = Harness::start(ProtocolVersion::V4, 5).await;
+    let h = Harness::start(Generation::V4, 5).await;
     let url = h.devnet.node_url.clone();
     let unknown = h.node_call("node_doesNotExist", json!([])).await;
     assert_eq!(unknown["error"]["code"], -32601);
@@ -181,7 +181,7 @@ async fn envelope_errors_batches_and_headers() {
 
 #[tokio::test]
 async fn a_scripted_outage_answers_503_for_its_duration_and_the_l1_stays_up() {
-    let h = Harness::start(ProtocolVersion::V4, 10).await;
+    let h = Harness::start(Generation::V4, 10).await;
     let http = reqwest::Client::new();
     let ask = |url: String| {
         let http = http.clone();
@@ -197,4 +197,70 @@ async fn a_scripted_outage_answers_503_for_its_duration_and_the_l1_stays_up() {
     assert_eq!(ask(h.devnet.l1_url.clone()).await, 200, "L1 is not part of the outage");
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(ask(h.devnet.node_url.clone()).await, 200, "the node is back");
+}
+
+#[tokio::test]
+async fn a_v5_node_speaks_aztec_with_the_node_alias_and_no_l2_tips() {
+    let h = Harness::start(Generation::V5, 60).await;
+    let pending = h.devnet.network.pending_checkpoint_at(Slot(60));
+    assert_eq!(h.node("aztec_getNodeInfo", json!([])).await["nodeVersion"], "5.2.0-sparta-devnet");
+    let tips = h.node("aztec_getChainTips", json!([])).await;
+    assert_eq!(tips["checkpointed"]["checkpoint"]["number"], pending);
+    assert_eq!(h.node("node_getChainTips", json!([])).await, tips, "node_ is a legacy alias");
+    assert_eq!(h.node_call("aztec_getL2Tips", json!([])).await["error"]["code"], -32601, "removed in 5.x");
+    assert_eq!(
+        h.node("aztec_getBlockNumber", json!(["proven"])).await,
+        h.devnet.network.proven_checkpoint_at(Slot(60))
+    );
+
+    // Without options, a checkpoint carries neither attestations nor L1 data; with them, both.
+    let bare = h.node("aztec_getCheckpoints", json!([1, 2])).await;
+    assert!(bare[0].get("attestations").is_none() && bare[0].get("l1").is_none(), "{bare}");
+    let options = json!({ "includeAttestations": true, "includeL1PublishInfo": true });
+    let full = h.node("aztec_getCheckpoints", json!([1, 2, options])).await;
+    assert_eq!(full[0]["number"], 1);
+    assert!(full[0]["header"]["slotNumber"].is_u64() && full[0]["header"].get("accumulatedFees").is_some());
+    assert_eq!(full[0]["l1"]["published"], true);
+    let signers = full[0]["attestations"].as_array().unwrap();
+    assert!(
+        signers.iter().any(|a| a["address"] == "0x0000000000000000000000000000000000000000"),
+        "signers by signature"
+    );
+    h.stop().await;
+
+    let h = Harness::start(Generation::V4, 60).await;
+    assert_eq!(
+        h.node_call("aztec_getNodeInfo", json!([])).await["error"]["code"],
+        -32601,
+        "4.x has no aztec_"
+    );
+    let refused = h.node_call("node_getCheckpoints", json!([1, 2, { "includeAttestations": true }])).await;
+    assert_eq!(refused["error"]["code"], -32701, "4.1.2 takes two arguments: {refused}");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_v5_sentinel_writes_the_re_execution_verdicts_and_never_checkpoint_proposed() {
+    let h = Harness::start(Generation::V5, 800).await;
+    let stats = h.node("aztec_getValidatorsStats", json!([])).await;
+    let statuses: std::collections::BTreeSet<String> = stats["stats"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|v| {
+            v["history"].as_array().unwrap().iter().map(|e| e["status"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    for expected in ["checkpoint-mined", "checkpoint-invalid", "checkpoint-unvalidated", "attestation-missed"]
+    {
+        assert!(statuses.contains(expected), "{expected} missing from {statuses:?}");
+    }
+    assert!(!statuses.contains("checkpoint-proposed"), "a 4.x status on a 5.x node: {statuses:?}");
+    let who = stats["stats"].as_object().unwrap().keys().next().unwrap().clone();
+    let one = h.node("aztec_getValidatorStats", json!([who])).await;
+    assert!(
+        one.get("allTimeEpochPerformance").is_some() && one.get("allTimeProvenPerformance").is_none(),
+        "{one}"
+    );
+    h.stop().await;
 }
