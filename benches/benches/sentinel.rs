@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use sparta_core::{
     Address, ManualSlotClock, MissedStats, MonitorConfig, Slot, SlotFacts, ValidatorMonitor, ValidatorStats,
 };
-use sparta_devnet::{DevnetConfig, Network};
+use sparta_devnet::{DevnetConfig, Generation, Network};
 
 /// Runs of each side's stats computation; the median is reported.
 const STATS_REPS: usize = 7;
@@ -47,6 +47,8 @@ fn simulate(shape: &Shape) -> (MonitorConfig, Vec<SlotFacts>) {
         validators: shape.validators,
         committee_size: shape.committee,
         epoch_slots: shape.epoch_slots,
+        // The Sentinel side is the 4.1.2 package: a 4.x history, in the statuses it knows.
+        protocol: Generation::V4,
         ..DevnetConfig::default()
     };
     let last = Slot(shape.slots - 1);
