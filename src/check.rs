@@ -2,12 +2,21 @@
 //! message when a source is unreachable or answers in a shape it cannot read.
 
 use anyhow::Context;
+use serde::Serialize;
 use sparta_chain::redact::shown_url;
-use sparta_chain::source::ChainSource;
+use sparta_chain::source::{Capability, ChainFacts, ChainSource};
 
 use crate::cli::CheckArgs;
 use crate::config::{Config, ConfigSource};
 use crate::secrets::Secrets;
+
+/// The facts, and what sparta looked for on the node and L1 and whether it found it.
+#[derive(Serialize)]
+struct Report {
+    #[serde(flatten)]
+    facts: ChainFacts,
+    capabilities: Vec<Capability>,
+}
 
 pub async fn main(args: CheckArgs) -> anyhow::Result<()> {
     let (node_url, l1_url) = match (&args.config, args.node_url, args.l1_url) {
@@ -24,6 +33,7 @@ pub async fn main(args: CheckArgs) -> anyhow::Result<()> {
         format!("cannot connect (node {}, L1 {})", shown_url(&node_url), shown_url(&l1_url))
     })?;
     let facts = source.chain_facts().await.context("cannot read the chain's facts")?;
-    println!("{}", serde_json::to_string_pretty(&facts)?);
+    let capabilities = source.capabilities().await.context("cannot probe the node's capabilities")?;
+    println!("{}", serde_json::to_string_pretty(&Report { facts, capabilities })?);
     Ok(())
 }

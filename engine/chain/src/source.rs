@@ -17,6 +17,7 @@ use sparta_core::{
 
 use crate::l1::tally::tally;
 use crate::l1::{L1Error, L1EventKind, L1Reader, RoundVotes, TallyParams};
+use crate::node::error::shown_message;
 use crate::node::{CommitteeAttestation, NodeClient, NodeError, NodeInfo, ValidatorsStats};
 use crate::unknown::{UnknownShape, count_unknown};
 pub use capabilities::Capability;
@@ -48,8 +49,6 @@ pub struct ChainFacts {
     pub node_version: String,
     /// The protocol generation sparta reads the network as.
     pub generation: Generation,
-    /// What sparta looked for on the node and L1, and whether it found it.
-    pub capabilities: Vec<Capability>,
     pub chain_id: u64,
     pub registry: Address,
     /// The canonical rollup according to the Registry.
@@ -132,7 +131,8 @@ impl ChainSource {
             );
         }
         let generation = detect_generation(&node, &info).await?;
-        tracing::info!(%generation, node_version = %info.node_version, dialect = ?node.dialect(), "connected to the Aztec node");
+        let node_version = shown_message(&info.node_version);
+        tracing::info!(%generation, %node_version, dialect = ?node.dialect(), "connected to the Aztec node");
         Ok(Self::new(node, l1, generation))
     }
 
@@ -313,7 +313,6 @@ impl ChainSource {
         let info = self.node.node_info().await?;
         let tips = self.node.chain_tips().await?;
         let sentinel = self.node.validators_stats().await?;
-        let capabilities = self.capabilities(&tips, &sentinel).await;
         let params = *self.l1.params();
         let timing = params.timing();
         let current_slot = self.l1.current_slot().await?;
@@ -323,7 +322,6 @@ impl ChainSource {
             node_url: crate::redact::shown_url(self.node.url()),
             node_version: info.node_version,
             generation: self.generation,
-            capabilities,
             chain_id: params.chain_id,
             registry: params.registry,
             rollup: params.rollup,
@@ -472,7 +470,8 @@ async fn detect_generation(node: &NodeClient, info: &NodeInfo) -> Result<Generat
     } else {
         Generation::V2
     };
-    tracing::warn!(node_version = %info.node_version, %generation, "the node's version names no generation; read by what it answered");
+    let node_version = shown_message(&info.node_version);
+    tracing::warn!(%node_version, %generation, "the node's version names no generation; read by what it answered");
     Ok(generation)
 }
 

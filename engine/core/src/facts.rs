@@ -28,12 +28,6 @@ pub enum ProposalOutcome {
 }
 
 impl ProposalOutcome {
-    /// Attesters are judged only when there was something to attest to (every generation's rule;
-    /// see [`crate::Generation::attesters_blamed`]).
-    pub fn attesters_accountable(self) -> bool {
-        matches!(self, ProposalOutcome::Mined | ProposalOutcome::Proposed)
-    }
-
     /// The proposer did its duty.
     pub fn is_good(self) -> bool {
         matches!(self, ProposalOutcome::Mined | ProposalOutcome::Proposed)
@@ -99,9 +93,10 @@ impl SlotFacts {
         self.committee.iter().enumerate().filter(|(i, _)| self.attested.get(*i)).map(|(_, a)| *a)
     }
 
-    /// How many non-proposer committee members failed to attest (0 when attesters were not accountable).
+    /// How many non-proposer committee members failed to attest (0 when the slot's generation does not
+    /// blame silent attesters for its outcome).
     pub fn missed_attestations(&self) -> usize {
-        if !self.outcome.attesters_accountable() {
+        if !self.generation.attesters_blamed(self.outcome) {
             return 0;
         }
         self.committee

@@ -50,16 +50,6 @@ impl Generation {
         })
     }
 
-    /// Checkpoint-based: the node publishes checkpoints (v4 and later).
-    pub fn has_checkpoints(self) -> bool {
-        self >= Generation::V4
-    }
-
-    /// The name of the generation's node API namespace (`aztec_` from v5, `node_` before).
-    pub fn namespace(self) -> &'static str {
-        if self >= Generation::V5 { "aztec_" } else { "node_" }
-    }
-
     /// The status the slot's proposer earns for `outcome`, in this generation's words.
     pub fn proposer_status(self, outcome: ProposalOutcome) -> ValidatorStatusInSlot {
         use ProposalOutcome as O;

@@ -51,10 +51,12 @@ impl RpcHandler for NodeRpc {
             tips if tips == dialect.tips_method => self.l2_tips(),
             "getBlockNumber" => self.block_number(params)?,
             "getCheckpointNumber" => json!(self.pending()),
-            "getCheckpointedBlockNumber" | "getProvenBlockNumber"
-                if dialect.checkpoints != CheckpointAnswer::Response =>
-            {
-                json!(if method == "getProvenBlockNumber" { self.proven() } else { self.pending() })
+            // Removed in 5.x, where `getBlockNumber` takes the tip instead.
+            "getCheckpointedBlockNumber" if dialect.checkpoints != CheckpointAnswer::Response => {
+                json!(self.pending())
+            }
+            "getProvenBlockNumber" if dialect.checkpoints != CheckpointAnswer::Response => {
+                json!(self.proven())
             }
             "getCheckpoints" if dialect.checkpoints != CheckpointAnswer::None => self.checkpoints(params)?,
             "getValidatorsStats" => self.validators_stats(),
@@ -236,19 +238,15 @@ impl NodeRpc {
             "gasFees": { "feePerDaGas": "0", "feePerL2Gas": "1000" },
             "totalManaUsed": wire::fr(0),
         });
-        match self.network.config().protocol {
-            Generation::V5 => {
-                header["slotNumber"] = json!(record.slot.0);
-                header["accumulatedFees"] = json!(wire::fr(0));
-            }
-            Generation::V6 => {
-                header["slotNumber"] = json!(record.slot.0);
-                header["accumulatedFees"] = json!(wire::fr(0));
-                let fields = header.as_object_mut().expect("an object");
-                fields.remove("inHash");
-                fields.insert("inboxRollingHash".into(), json!(h("inbox-rolling-hash")));
-            }
-            Generation::V2 | Generation::V4 => {}
+        let protocol = self.network.config().protocol;
+        if protocol >= Generation::V5 {
+            header["slotNumber"] = json!(record.slot.0);
+            header["accumulatedFees"] = json!(wire::fr(0));
+        }
+        if protocol >= Generation::V6 {
+            let fields = header.as_object_mut().expect("an object");
+            fields.remove("inHash");
+            fields.insert("inboxRollingHash".into(), json!(h("inbox-rolling-hash")));
         }
         let l1 = json!({
             "blockNumber": l1_block.to_string(),

@@ -62,41 +62,24 @@ impl ProposeCall {
 /// build knows.
 pub fn decode_propose(calldata: &[u8]) -> Result<ProposeCall, L1Error> {
     let selector = calldata.get(..4).ok_or_else(|| L1Error::Calldata("shorter than a selector".into()))?;
-    let bad = |e: alloy_sol_types::Error| L1Error::Calldata(e.to_string());
+    // Each generation's call is its own `sol!` type; all name the shared fields alike.
+    macro_rules! decode_as {
+        ($call:ty, $generation:expr) => {{
+            let call = <$call>::abi_decode(calldata).map_err(|e| L1Error::Calldata(e.to_string()))?;
+            let (args, header) = (&call._args, &call._args.header);
+            let parts = Parts {
+                archive: args.archive,
+                slot: header.slotNumber,
+                timestamp: header.timestamp,
+                coinbase: header.coinbase,
+            };
+            assemble($generation, parts, &call._attestations, call._signers)
+        }};
+    }
     match propose_generation(selector) {
-        Some(Generation::V6) => {
-            let call = IRollupV6::proposeCall::abi_decode(calldata).map_err(bad)?;
-            let (args, header) = (&call._args, &call._args.header);
-            let parts = Parts {
-                archive: args.archive,
-                slot: header.slotNumber,
-                timestamp: header.timestamp,
-                coinbase: header.coinbase,
-            };
-            assemble(Generation::V6, parts, &call._attestations, call._signers)
-        }
-        Some(Generation::V5) => {
-            let call = IRollupV5::proposeCall::abi_decode(calldata).map_err(bad)?;
-            let (args, header) = (&call._args, &call._args.header);
-            let parts = Parts {
-                archive: args.archive,
-                slot: header.slotNumber,
-                timestamp: header.timestamp,
-                coinbase: header.coinbase,
-            };
-            assemble(Generation::V5, parts, &call._attestations, call._signers)
-        }
-        Some(_) => {
-            let call = IRollup::proposeCall::abi_decode(calldata).map_err(bad)?;
-            let (args, header) = (&call._args, &call._args.header);
-            let parts = Parts {
-                archive: args.archive,
-                slot: header.slotNumber,
-                timestamp: header.timestamp,
-                coinbase: header.coinbase,
-            };
-            assemble(Generation::V4, parts, &call._attestations, call._signers)
-        }
+        Some(Generation::V6) => decode_as!(IRollupV6::proposeCall, Generation::V6),
+        Some(Generation::V5) => decode_as!(IRollupV5::proposeCall, Generation::V5),
+        Some(_) => decode_as!(IRollup::proposeCall, Generation::V4),
         None => {
             count_unknown(UnknownShape::ProposeSelector);
             Err(L1Error::Calldata(format!(

@@ -71,6 +71,14 @@ pub enum CheckpointShape {
 
 impl CheckpointShape {
     pub const ALL: [CheckpointShape; 2] = [CheckpointShape::Published, CheckpointShape::Response];
+
+    /// The node's own name for the shape.
+    pub fn name(self) -> &'static str {
+        match self {
+            CheckpointShape::Published => "PublishedCheckpoint",
+            CheckpointShape::Response => "CheckpointResponse",
+        }
+    }
 }
 
 /// What the probes found so far (`None`: not asked yet).

@@ -2,8 +2,7 @@
 
 use serde::Serialize;
 
-use super::ChainSource;
-use crate::node::{L2Tips, ValidatorsStats};
+use super::{ChainSource, SourceError};
 
 /// One thing sparta needs or uses, and what it found.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -25,12 +24,11 @@ impl Capability {
 }
 
 impl ChainSource {
-    /// Probes what the facts do not already show: the checkpoint shape and the slashing proposer.
-    pub(super) async fn capabilities(
-        &mut self,
-        tips: &L2Tips,
-        sentinel: &ValidatorsStats,
-    ) -> Vec<Capability> {
+    /// What `sparta check` reports beside the chain's facts: each part of the node and L1 sparta
+    /// reads, found or missed (the checkpoint shape and the slashing proposer are probed here).
+    pub async fn capabilities(&mut self) -> Result<Vec<Capability>, SourceError> {
+        let tips = self.node.chain_tips().await?;
+        let sentinel = self.node.validators_stats().await?;
         let mut out = Vec::new();
         let dialect = self.node.dialect();
         out.push(match dialect.namespace {
@@ -48,7 +46,7 @@ impl ChainSource {
             Some(0) => Capability::found("checkpoints", "none on L1 yet"),
             Some(tip) => match self.node.checkpoints(tip, 1).await {
                 Ok(_) => match self.node.dialect().checkpoints {
-                    Some(shape) => Capability::found("checkpoints", format!("{shape:?}").replace('"', "")),
+                    Some(shape) => Capability::found("checkpoints", shape.name()),
                     None => Capability::found("checkpoints", "the tip's checkpoint is not on L1 yet"),
                 },
                 Err(err) => Capability::missed("checkpoints", err.to_string()),
@@ -73,6 +71,6 @@ impl ChainSource {
                 Err(err) => Capability::missed("slashing proposer", format!("{proposer:#x}: {err}")),
             },
         });
-        out
+        Ok(out)
     }
 }

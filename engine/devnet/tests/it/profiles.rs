@@ -15,7 +15,7 @@ fn duties(network: &Network, index: usize, from: u64, to: u64) -> (usize, usize)
             if record.outcome == ProposalOutcome::Mined { sent += 1 } else { missed += 1 }
         } else if record.attested.get(seat) {
             sent += 1;
-        } else if record.outcome.attesters_accountable() {
+        } else if record.generation.attesters_blamed(record.outcome) {
             missed += 1;
         }
     }
