@@ -3,6 +3,7 @@
 
 use anyhow::Context;
 use serde::Serialize;
+use sparta_chain::HttpLimits;
 use sparta_chain::redact::shown_url;
 use sparta_chain::source::{Capability, ChainFacts, ChainSource};
 
@@ -19,17 +20,19 @@ struct Report {
 }
 
 pub async fn main(args: CheckArgs) -> anyhow::Result<()> {
-    let (node_url, l1_url) = match (&args.config, args.node_url, args.l1_url) {
+    let (node_url, l1_url, limits) = match (&args.config, args.node_url, args.l1_url) {
         (Some(path), _, _) => {
             let config = Config::load(&ConfigSource::File(path.clone()))?;
             let secrets = Secrets::load()?;
             let l1 = config.l1_url(&secrets)?;
-            (config.chain.node_url, l1)
+            let limits = config.chain.http_limits();
+            (config.chain.node_url, l1, limits)
         }
-        (None, Some(node), Some(l1)) => (node, l1),
+        (None, Some(node), Some(l1)) => (node, l1, HttpLimits::default()),
         _ => anyhow::bail!("give --node-url and --l1-url, or --config"),
     };
-    let mut source = ChainSource::connect(&node_url, &l1_url).await.with_context(|| {
+    crate::secrets::mask_urls([node_url.as_str(), l1_url.as_str()]);
+    let mut source = ChainSource::connect_with(&node_url, &l1_url, limits).await.with_context(|| {
         format!("cannot connect (node {}, L1 {})", shown_url(&node_url), shown_url(&l1_url))
     })?;
     let facts = source.chain_facts().await.context("cannot read the chain's facts")?;

@@ -41,6 +41,9 @@ pub enum Command {
     Check(CheckArgs),
     /// Upgrade a store written by an older sparta to this build's schema version.
     Migrate(MigrateArgs),
+    /// Forget the stored slots from --from-slot on, so the next start reads them again from the chain
+    /// (heals a store an older sparta filled from a lying source). Stop sparta first.
+    Repair(RepairArgs),
     /// Discord helpers.
     Discord {
         #[command(subcommand)]
@@ -149,6 +152,19 @@ pub struct ReplayArgs {
 
 #[derive(Debug, Args)]
 pub struct MigrateArgs {
+    /// The config file whose `[store]` section names the store.
+    #[arg(long, short, conflicts_with = "store")]
+    pub config: Option<PathBuf>,
+    /// An embedded store file, instead of a config.
+    #[arg(long)]
+    pub store: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RepairArgs {
+    /// The first slot to forget; it and every later one are read again.
+    #[arg(long)]
+    pub from_slot: u64,
     /// The config file whose `[store]` section names the store.
     #[arg(long, short, conflicts_with = "store")]
     pub config: Option<PathBuf>,

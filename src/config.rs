@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use serde::Deserialize;
 use sparta_actors::EngineConfig;
+use sparta_chain::HttpLimits;
 use sparta_chain::redact::shown_url;
 use sparta_core::Address;
 
@@ -83,6 +84,20 @@ pub struct ChainConfig {
     /// Ethereum JSON-RPC URL; the rollup is resolved through the Registry the node reports. Leave it
     /// out when it carries a provider key: [`L1_URL_ENV`] then supplies it as a secret.
     pub l1_url: Option<String>,
+    /// The largest answer read from either source, in MiB; a larger one is refused unread.
+    #[serde(default = "default_max_response_mib")]
+    pub max_response_mib: usize,
+}
+
+fn default_max_response_mib() -> usize {
+    sparta_chain::transport::DEFAULT_MAX_RESPONSE_BYTES >> 20
+}
+
+impl ChainConfig {
+    /// The bounds every request to the node and L1 is held to.
+    pub fn http_limits(&self) -> HttpLimits {
+        HttpLimits { max_response_bytes: self.max_response_mib << 20, ..HttpLimits::default() }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -108,8 +123,9 @@ pub struct LinkConfig {
 
 impl Config {
     pub fn load(source: &ConfigSource) -> anyhow::Result<Self> {
-        let config: Config =
-            toml::from_str(&source.text()?).with_context(|| format!("{source} is not valid"))?;
+        let text = source.text()?;
+        let config: Config = toml::from_str(&text)
+            .map_err(|error| anyhow::anyhow!("{source} is not valid: {}", parse_error(&text, &error)))?;
         let problems = config.validate();
         if !problems.is_empty() {
             bail!("{source} has {} problem(s):\n  - {}", problems.len(), problems.join("\n  - "));
@@ -141,6 +157,12 @@ impl Config {
                 let scheme = url.split("://").next().filter(|s| *s != url).unwrap_or("none");
                 problems.push(format!("{key} must be an http:// or https:// URL, got scheme {scheme:?}"));
             }
+        }
+        if !(1..=1024).contains(&self.chain.max_response_mib) {
+            problems.push(format!(
+                "chain.max_response_mib must be between 1 and 1024, got {}",
+                self.chain.max_response_mib
+            ));
         }
         let e = &self.engine;
         if e.trackers == 0 || e.trackers > 64 {
@@ -207,6 +229,38 @@ impl Config {
 }
 
 /// `sparta config check`: the config and the secrets in the environment.
+/// A parse error as shown: where it is and which key, never the line's text or a quoted value (a
+/// secret put in the file by mistake must not be printed by the error that refuses it).
+fn parse_error(text: &str, error: &toml::de::Error) -> String {
+    let message = without_quoted_values(error.message());
+    let Some(span) = error.span() else { return message };
+    let before = &text[..span.start.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let line_text = text.lines().nth(line - 1).unwrap_or_default();
+    match line_text.split_once('=').map(|(key, _)| key.trim()).filter(|k| !k.is_empty()) {
+        Some(key) => format!("line {line}, key {:?}: {message}", without_quoted_values(key)),
+        None => format!("line {line}: {message}"),
+    }
+}
+
+/// `text` with every double-quoted part replaced by `"…"` (serde quotes the values it refuses).
+fn without_quoted_values(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut quoted = false;
+    for c in text.chars() {
+        match (c, quoted) {
+            ('"', false) => {
+                out.push_str("\"…\"");
+                quoted = true;
+            }
+            ('"', true) => quoted = false,
+            (_, false) => out.push(c),
+            (_, true) => {}
+        }
+    }
+    out
+}
+
 pub fn check(source: &ConfigSource) -> anyhow::Result<()> {
     let config = Config::load(source)?;
     let secrets = Secrets::load()?;
@@ -361,6 +415,35 @@ mod tests {
             parse(&format!("{base}[engine.scoreboard]\nworst = 25\n")).is_err(),
             "unknown keys are refused"
         );
+    }
+
+    #[test]
+    fn parse_errors_name_the_line_and_key_but_never_the_value() {
+        let load = |text: &str| {
+            let text = text.to_owned();
+            let error = toml::from_str::<Config>(&text).unwrap_err();
+            parse_error(&text, &error)
+        };
+        // A secret put in the file (an unknown key), a secret as a wrong type, a broken line.
+        let shown = load("[chain]\nnode_url = \"http://a\"\ndiscord_token = \"MTA5.SECRETTOKEN\"\n");
+        assert!(shown.starts_with("line 3, key \"discord_token\":"), "{shown}");
+        let shown = load("[chain]\nnode_url = \"http://a\"\nmax_response_mib = \"SECRETVALUE\"\n");
+        assert!(shown.contains("line 3") && shown.contains("max_response_mib"), "{shown}");
+        let shown_broken = load("[chain]\nnode_url = \"http://a/SECRETKEY\n");
+        for text in [&shown, &shown_broken] {
+            assert!(!text.contains("SECRET"), "{text}");
+        }
+        assert!(shown_broken.contains("line 2"), "{shown_broken}");
+    }
+
+    #[test]
+    fn the_response_size_limit_is_configurable_within_bounds() {
+        let base = "[chain]\nnode_url = \"http://a\"\nl1_url = \"http://b\"\n";
+        assert_eq!(parse(base).unwrap().chain.http_limits().max_response_bytes, 32 << 20);
+        let c = parse(&format!("{base}max_response_mib = 4\n")).unwrap();
+        assert_eq!(c.chain.http_limits().max_response_bytes, 4 << 20);
+        let c = parse(&format!("{base}max_response_mib = 0\n")).unwrap();
+        assert!(c.validate().iter().any(|p| p.contains("chain.max_response_mib")), "{:?}", c.validate());
     }
 
     #[test]

@@ -10,6 +10,7 @@ use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 use sparta_actors::{EngineConfig, OutboxConfig};
 use sparta_bot::{ApiKey, ConsoleSink, DiscordPublicKey, FrontConfig};
+use sparta_chain::HttpLimits;
 use sparta_core::{ChainTiming, SlotClock, SystemSlotClock};
 use sparta_devnet::{Devnet, DevnetConfig, Generation, ListenAddrs};
 use sparta_store::Link;
@@ -167,6 +168,7 @@ pub async fn main(args: DevnetCommand) -> anyhow::Result<()> {
         cloudwatch: Default::default(),
         node_url: devnet.node_url.clone(),
         l1_url: devnet.l1_url.clone(),
+        http: HttpLimits::default(),
         store,
         metrics_addr: args.metrics_addr,
         engine,

@@ -13,6 +13,7 @@ use anyhow::Context;
 use serde::Deserialize;
 use sparta_actors::{Engine, EngineConfig, EngineContext, EngineHandle};
 use sparta_bot::DiscordSink;
+use sparta_chain::HttpLimits;
 use sparta_chain::source::ChainSource;
 use sparta_core::SlotClock;
 use sparta_store::{Fence, Lease, Store};
@@ -71,6 +72,7 @@ pub struct Parts {
     pub clock: Arc<dyn SlotClock>,
     pub node_url: String,
     pub l1_url: String,
+    pub http: HttpLimits,
     pub source: ChainSource,
     /// Holds this process's engine while it leads, for the bot's live answers.
     pub engine_slot: watch::Sender<Option<EngineHandle>>,
@@ -100,7 +102,7 @@ impl Elector {
     }
 }
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or_default()
 }
 
@@ -118,7 +120,7 @@ async fn elect(
     readiness: Readiness,
     mut stopped: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let Parts { config, store, sink, clock, node_url, l1_url, source, engine_slot } = parts;
+    let Parts { config, store, sink, clock, node_url, l1_url, http, source, engine_slot } = parts;
     let mut source = Some(source);
     let mut term: Option<Term> = None;
     let tick = Duration::from_millis((ha.ttl_ms / 3).max(100));
@@ -140,7 +142,7 @@ async fn elect(
                     None => {
                         let source = match source.take() {
                             Some(s) => s,
-                            None => ChainSource::connect(&node_url, &l1_url).await?,
+                            None => ChainSource::connect_with(&node_url, &l1_url, http).await?,
                         };
                         let fence = Fence { lease: ha.lease.clone(), token: lease.token };
                         let config = EngineConfig {
@@ -181,7 +183,7 @@ async fn elect(
                 }
                 stand_by(&readiness, &ha, &lease);
                 if source.is_none() {
-                    source = ChainSource::connect(&node_url, &l1_url).await.ok();
+                    source = ChainSource::connect_with(&node_url, &l1_url, http).await.ok();
                 }
                 // Follow the chain's head, so the connection and its caches are warm for a takeover.
                 if let Some(s) = &mut source

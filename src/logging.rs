@@ -43,6 +43,11 @@ pub fn mask<'a>(values: impl IntoIterator<Item = &'a str>) {
     masked.sort_by_key(|m| std::cmp::Reverse(m.len()));
 }
 
+/// `text` with every masked value replaced, for output that does not go through the log.
+pub fn masked(text: &str) -> String {
+    scrub(text).unwrap_or_else(|| text.to_owned())
+}
+
 /// `line` with every masked value replaced.
 fn scrub(line: &str) -> Option<String> {
     let masked = MASKED.read().unwrap_or_else(|e| e.into_inner());

@@ -9,6 +9,7 @@ mod discord;
 mod ha;
 mod logging;
 mod probe;
+mod repair;
 mod replay;
 mod run;
 mod secrets;
@@ -42,6 +43,7 @@ fn main() -> ExitCode {
             Command::Replay(args) => replay::main(args).await,
             Command::Check(args) => check::main(args).await,
             Command::Migrate(args) => store::migrate_command(args).await,
+            Command::Repair(args) => repair::main(args).await,
             Command::Discord { command: DiscordCommand::RegisterCommands { config, guild } } => {
                 discord::register_commands(&ConfigSource::choose(config), guild).await
             }
@@ -55,7 +57,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            // Through the mask too: an error chain can quote what a library was given.
+            eprintln!("error: {}", logging::masked(&format!("{error:#}")));
             ExitCode::FAILURE
         }
     }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use sparta_actors::{Engine, EngineBackend, EngineConfig, EngineContext, LateBackend};
 use sparta_bot::{ApiKey, DiscordPublicKey, DiscordSink, FollowUp, FrontConfig};
+use sparta_chain::HttpLimits;
 use sparta_chain::redact::shown_url;
 use sparta_chain::source::ChainSource;
 use sparta_core::{SlotClock, SystemSlotClock};
@@ -27,6 +28,8 @@ pub struct StartOptions {
     pub cloudwatch: CloudWatchSection,
     pub node_url: String,
     pub l1_url: String,
+    /// The bounds every answer from the node and L1 is held to.
+    pub http: HttpLimits,
     pub store: StoreConfig,
     pub metrics_addr: SocketAddr,
     pub engine: EngineConfig,
@@ -77,13 +80,15 @@ pub async fn start(options: StartOptions) -> anyhow::Result<Running> {
         .with_context(|| format!("cannot serve metrics on {}", options.metrics_addr))?;
     println!("metrics: http://{}/metrics", metrics.local_addr());
 
-    let mut source = ChainSource::connect(&options.node_url, &options.l1_url).await.with_context(|| {
-        format!(
-            "cannot follow the chain (node {}, L1 {})",
-            shown_url(&options.node_url),
-            shown_url(&options.l1_url)
-        )
-    })?;
+    let mut source = ChainSource::connect_with(&options.node_url, &options.l1_url, options.http)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot follow the chain (node {}, L1 {})",
+                shown_url(&options.node_url),
+                shown_url(&options.l1_url)
+            )
+        })?;
     let facts = source.chain_facts().await.context("cannot read the chain's facts")?;
     let identity = NetworkIdentity { chain_id: facts.chain_id, rollup: facts.rollup, timing: facts.timing };
 
@@ -110,6 +115,7 @@ pub async fn start(options: StartOptions) -> anyhow::Result<Running> {
             clock,
             node_url: options.node_url,
             l1_url: options.l1_url,
+            http: options.http,
             source,
             engine_slot,
         };
@@ -189,6 +195,7 @@ pub async fn main(source: &ConfigSource) -> anyhow::Result<()> {
     let config = Config::load(source)?;
     let secrets = Secrets::load()?;
     let l1_url = config.l1_url(&secrets)?;
+    crate::secrets::mask_urls([config.chain.node_url.as_str(), l1_url.as_str()]);
     println!("{source}: {}", secrets.describe());
     let rest = config.discord.rest(&config.engine, &secrets)?;
     let sink = config.discord.sink(rest.as_ref());
@@ -203,6 +210,7 @@ pub async fn main(source: &ConfigSource) -> anyhow::Result<()> {
         follow_up: rest.map(|rest| rest as Arc<dyn FollowUp>),
     };
     let running = start(StartOptions {
+        http: config.chain.http_limits(),
         node_url: config.chain.node_url,
         l1_url,
         store: config.store,

@@ -15,6 +15,30 @@ pub const L1_URL_ENV: &str = "SPARTA_L1_URL";
 /// The shortest API key accepted: 32 characters of a random token leave nothing to guess.
 const MIN_API_KEY_CHARS: usize = 32;
 
+/// The parts of a URL a provider key hides in (path and query, user info), each as libraries may
+/// print it: the URL as given, and the pieces a normalised spelling still contains.
+pub fn url_key_parts(url: &str) -> Vec<String> {
+    let Ok(parsed) = reqwest::Url::parse(url) else { return vec![url.to_owned()] };
+    // A bare host hides nothing; masking it would only scramble ordinary log lines.
+    if !sparta_chain::redact::shown_url(url).ends_with('…') {
+        return Vec::new();
+    }
+    let tail = format!("{}{}", parsed.path(), parsed.query().map(|q| format!("?{q}")).unwrap_or_default());
+    let mut parts = vec![url.to_owned(), parsed.as_str().to_owned(), tail, parsed.username().to_owned()];
+    parts.extend(parsed.password().map(str::to_owned));
+    parts.extend(parsed.query().map(str::to_owned));
+    parts.retain(|part| part.len() > 1 && part != "/");
+    parts
+}
+
+/// Masks, from now on, the key-bearing parts of URLs given on the command line or in the config
+/// (a node URL can carry a key as well as an L1 URL).
+pub fn mask_urls<'a>(urls: impl IntoIterator<Item = &'a str>) {
+    for url in urls {
+        crate::logging::mask(url_key_parts(url).iter().map(String::as_str));
+    }
+}
+
 /// A value that must not be logged.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -116,11 +140,8 @@ impl Secrets {
             .flatten()
             .map(|s| s.0.clone())
             .collect();
-        if let Some(url) = self.l1_url.as_ref().and_then(|u| reqwest::Url::parse(u.expose()).ok()) {
-            let tail = format!("{}{}", url.path(), url.query().map(|q| format!("?{q}")).unwrap_or_default());
-            values.extend([tail, url.username().to_owned()]);
-            values.extend(url.password().map(str::to_owned));
-            values.extend(url.query().map(str::to_owned));
+        if let Some(url) = &self.l1_url {
+            values.extend(url_key_parts(url.expose()));
         }
         values.retain(|v| v.len() > 1 && v != "/");
         values

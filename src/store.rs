@@ -155,12 +155,21 @@ impl StoreConfig {
 /// `sparta migrate --config FILE`, `sparta migrate --store FILE`, or `sparta migrate` with the config
 /// in `SPARTA_CONFIG_TOML` (a one-off container task).
 pub async fn migrate_command(args: crate::cli::MigrateArgs) -> anyhow::Result<()> {
+    chosen_store(args.config, args.store)?.0.migrate().await
+}
+
+/// The store a one-off command works on: an embedded file (`--store`), or a config's `[store]` (from
+/// `--config`, else `SPARTA_CONFIG_TOML`), with the config's `[ha]` section when there is one.
+pub fn chosen_store(
+    config: Option<PathBuf>,
+    store: Option<PathBuf>,
+) -> anyhow::Result<(StoreConfig, Option<crate::ha::HaConfig>)> {
     use crate::config::{CONFIG_ENV, Config, ConfigSource};
-    let store = match (args.config, args.store) {
-        (_, Some(path)) => StoreConfig { path, ..StoreConfig::default() },
-        (Some(config), None) => Config::load(&ConfigSource::File(config))?.store,
-        (None, None) if std::env::var_os(CONFIG_ENV).is_some() => Config::load(&ConfigSource::Env)?.store,
+    let config = match (config, store) {
+        (_, Some(path)) => return Ok((StoreConfig { path, ..StoreConfig::default() }, None)),
+        (Some(config), None) => Config::load(&ConfigSource::File(config))?,
+        (None, None) if std::env::var_os(CONFIG_ENV).is_some() => Config::load(&ConfigSource::Env)?,
         (None, None) => anyhow::bail!("name the store: --config FILE, --store FILE, or {CONFIG_ENV}"),
     };
-    store.migrate().await
+    Ok((config.store, Some(config.ha)))
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ractor::{Actor, ActorProcessingErr, ActorRef};
+use sparta_chain::plausible::safe_slot_within_clock;
 use sparta_chain::source::{SlotSource, SourceError};
 use sparta_core::monitor::SlotSummary;
 use sparta_core::{ChainEvent, Epoch, Slot, SlotFacts};
@@ -146,7 +147,9 @@ fn backoff(failures: u32, ctx: &EngineContext) -> Duration {
 async fn poll(state: &mut WatcherState) -> Result<Progress, ActorProcessingErr> {
     let ctx = state.ctx.clone();
     let mut source = ctx.source.lock().await;
-    let safe = source.safe_slot().await?;
+    // Held to the slot clock: a source that runs ahead of it (lying or broken) must not make slots
+    // that have not happened look final.
+    let safe = safe_slot_within_clock(source.safe_slot().await?, ctx.clock.current_slot());
     let next = match state.next_slot {
         Some(next) => next,
         None => {

@@ -21,6 +21,11 @@ fn recorded(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// The id a recorded answer carries (the decoder checks it against the request's).
+fn answer_id(body: &[u8]) -> u64 {
+    serde_json::from_slice::<Value>(body).unwrap()["id"].as_u64().unwrap()
+}
+
 /// The recorded `node_getValidatorsStats` answer with its first validator's record repeated under
 /// `VALIDATORS` addresses.
 fn sentinel_snapshot() -> Vec<u8> {
@@ -40,19 +45,30 @@ fn sentinel_snapshot() -> Vec<u8> {
 fn node(c: &mut Criterion) {
     let mut group = c.benchmark_group("node_decode");
     let snapshot = sentinel_snapshot();
+    let snapshot_id = answer_id(&snapshot);
     group.throughput(Throughput::Elements(VALIDATORS as u64));
     group.bench_function("validators_stats_10000", |b| {
         b.iter(|| {
-            let decoded =
-                decode_answer::<ValidatorsStats>("node_getValidatorsStats", 200, black_box(&snapshot));
+            let decoded = decode_answer::<ValidatorsStats>(
+                "node_getValidatorsStats",
+                snapshot_id,
+                200,
+                black_box(&snapshot),
+            );
             black_box(decoded.unwrap().unwrap().stats.len())
         })
     });
     let checkpoints = recorded("node_getCheckpoints.json");
+    let checkpoints_id = answer_id(&checkpoints);
     group.throughput(Throughput::Bytes(checkpoints.len() as u64));
     group.bench_function("checkpoints_recorded", |b| {
         b.iter(|| {
-            decode_answer::<Vec<PublishedCheckpoint>>("node_getCheckpoints", 200, black_box(&checkpoints))
+            decode_answer::<Vec<PublishedCheckpoint>>(
+                "node_getCheckpoints",
+                checkpoints_id,
+                200,
+                black_box(&checkpoints),
+            )
         })
     });
     group.finish();

@@ -31,6 +31,7 @@ pub use interactions::endpoint::{
 };
 pub use interactions::handler::{CommandHandler, Invocation, Reply};
 pub use interactions::model::Snowflake;
+pub use interactions::replay::DEFAULT_REMEMBERED_REQUESTS;
 pub use interactions::verify::{DiscordPublicKey, PublicKeyError};
 pub use rest::{
     DEFAULT_GLOBAL_PER_S, DiscordRest, RATE_LIMITED_METRIC, REQUESTS_METRIC, RestConfig, RestError,

@@ -7,6 +7,8 @@ mod deploy;
 mod deployed;
 mod failover;
 mod front;
+mod hostile;
+mod hostile_proxy;
 mod process;
 mod prometheus;
 mod replay;

@@ -18,7 +18,16 @@ pub fn sparta(args: &[&str], cwd: &Path) -> Sparta {
 
 /// [`sparta`] with more environment variables (secrets, a config in the environment).
 pub fn sparta_with_env(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Sparta {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sparta"))
+    spawn(env!("CARGO_BIN_EXE_sparta"), args, cwd, env)
+}
+
+/// Another program (a shell that sets limits, then runs sparta), read the same way.
+pub fn command(program: &str, args: &[&str], cwd: &Path) -> Sparta {
+    spawn(program, args, cwd, &[])
+}
+
+fn spawn(program: &str, args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Sparta {
+    let mut child = Command::new(program)
         .args(args)
         .current_dir(cwd)
         .env("RUST_LOG", "info")
@@ -71,6 +80,17 @@ impl Sparta {
                 }
             }
         }
+    }
+
+    /// The process's peak resident memory so far (`VmHWM`), in bytes.
+    pub fn peak_rss_bytes(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let kib = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .expect("VmHWM in /proc/<pid>/status");
+        kib * 1024
     }
 
     /// SIGKILL: no chance to clean up, as in a power cut or an OOM kill.

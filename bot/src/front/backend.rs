@@ -128,7 +128,8 @@ pub trait Backend: Send + Sync {
 
     async fn role_dry_run(&self) -> Result<Vec<PlannedRoleChange>, BackendError>;
 
-    /// Stores a challenge, replacing an earlier one for the same user and validator.
+    /// Stores a challenge, replacing an earlier one for the same user and validator. The store keeps
+    /// only a user's few newest live challenges, so an older one may be gone when `/verify` asks.
     async fn put_challenge(&self, challenge: &PendingLink) -> Result<(), BackendError>;
 
     /// Removes and returns the challenge: each one can be redeemed once.

@@ -46,7 +46,8 @@ pub async fn verify(
     // cannot be guessed against the same challenge twice.
     let Some(challenge) = backend.take_challenge(user, validator).await? else {
         return Ok(Reply::ephemeral(format!(
-            "There is no open challenge for {validator:#x} (it was used already, or never asked for). \
+            "There is no open challenge for {validator:#x} (it was used already, expired, was replaced by \
+             newer ones for other validators, or was never asked for). \
              Start with `/register address:{validator:#x}`."
         )));
     };

@@ -1,6 +1,7 @@
 //! `POST /interactions`: the HTTP endpoint Discord delivers interactions to. Order matters: the
-//! body is bounded first, then the signature is checked, and only then is anything parsed, so an
-//! unauthenticated caller can neither make us parse JSON nor reach a handler.
+//! body is bounded first, then the signature is checked, then replays are refused, and only then is
+//! anything parsed, so an unauthenticated caller can neither make us parse JSON nor reach a handler,
+//! and a captured request is handled once.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +16,7 @@ use axum::routing::post;
 use crate::commands::{Command, CommandError};
 use crate::interactions::handler::{CommandHandler, Invocation, Reply};
 use crate::interactions::model::{Interaction, InteractionResponse, InteractionType, Snowflake};
+use crate::interactions::replay::{Arrival, DEFAULT_REMEMBERED_REQUESTS, ReplayGuard};
 use crate::interactions::verify::{
     DEFAULT_MAX_SKEW_S, DiscordPublicKey, RequestVerifier, SIGNATURE_HEADER, TIMESTAMP_HEADER, UnixClock,
     system_clock,
@@ -36,6 +38,9 @@ pub struct InteractionsConfig {
     pub max_body_bytes: usize,
     /// How far the signed timestamp may lie from our clock, either way, in seconds.
     pub max_skew_s: u64,
+    /// How many recently accepted requests are remembered to refuse their replays (the oldest are
+    /// forgotten first; each is kept no longer than its timestamp could pass).
+    pub remembered_requests: usize,
     /// A command not answered by then gets a deferred ("thinking…") response, and its answer is
     /// sent later through `follow_up`. Without `follow_up` the endpoint waits for the answer.
     pub answer_within: Duration,
@@ -47,6 +52,7 @@ impl std::fmt::Debug for InteractionsConfig {
         f.debug_struct("InteractionsConfig")
             .field("max_body_bytes", &self.max_body_bytes)
             .field("max_skew_s", &self.max_skew_s)
+            .field("remembered_requests", &self.remembered_requests)
             .field("answer_within", &self.answer_within)
             .field("follow_up", &self.follow_up.is_some())
             .finish_non_exhaustive()
@@ -54,13 +60,14 @@ impl std::fmt::Debug for InteractionsConfig {
 }
 
 impl InteractionsConfig {
-    /// The defaults: 64 KiB bodies, 300 s of clock skew, deferral after 2.5 s (once a follow-up
-    /// channel is set).
+    /// The defaults: 64 KiB bodies, 300 s of clock skew, 10,000 requests remembered against replays,
+    /// deferral after 2.5 s (once a follow-up channel is set).
     pub fn new(public_key: DiscordPublicKey) -> Self {
         Self {
             public_key,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_skew_s: DEFAULT_MAX_SKEW_S,
+            remembered_requests: DEFAULT_REMEMBERED_REQUESTS,
             answer_within: DEFAULT_ANSWER_WITHIN,
             follow_up: None,
         }
@@ -76,6 +83,8 @@ pub trait FollowUp: Send + Sync {
 #[derive(Clone)]
 struct Endpoint {
     verifier: RequestVerifier,
+    replays: Arc<ReplayGuard>,
+    clock: UnixClock,
     max_body_bytes: usize,
     handler: Arc<dyn CommandHandler>,
     answer_within: Duration,
@@ -94,7 +103,9 @@ pub fn interactions_router_with_clock(
     clock: UnixClock,
 ) -> Router {
     let endpoint = Endpoint {
-        verifier: RequestVerifier::new(config.public_key, config.max_skew_s, clock),
+        verifier: RequestVerifier::new(config.public_key, config.max_skew_s, clock.clone()),
+        replays: Arc::new(ReplayGuard::new(config.remembered_requests, config.max_skew_s)),
+        clock,
         max_body_bytes: config.max_body_bytes,
         handler,
         answer_within: config.answer_within,
@@ -116,10 +127,14 @@ async fn serve(State(endpoint): State<Endpoint>, headers: HeaderMap, body: Body)
 
     // A header that is not visible ASCII is as bad as a missing one: both end in a bare 401.
     let text_header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if let Err(error) =
-        endpoint.verifier.verify(text_header(SIGNATURE_HEADER), text_header(TIMESTAMP_HEADER), &body)
-    {
+    let signature = text_header(SIGNATURE_HEADER);
+    if let Err(error) = endpoint.verifier.verify(signature, text_header(TIMESTAMP_HEADER), &body) {
         tracing::debug!(%error, "refused unverified interaction request");
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    // Refused like a forgery, so a replayer learns nothing more than an impostor.
+    if signature.is_some_and(|s| endpoint.replays.arrive(s, (endpoint.clock)()) == Arrival::Replay) {
+        tracing::debug!("refused a replayed interaction request");
         return StatusCode::UNAUTHORIZED.into_response();
     }
 

@@ -4,4 +4,5 @@
 pub mod endpoint;
 pub mod handler;
 pub mod model;
+pub(crate) mod replay;
 pub mod verify;

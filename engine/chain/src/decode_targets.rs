@@ -16,25 +16,33 @@ use crate::node::{
 pub fn node_answer(body: &[u8]) {
     let status = if body.first() == Some(&b'!') { 503 } else { 200 };
     let body = body.strip_prefix(b"!").unwrap_or(body);
-    let _ = decode_answer::<NodeInfo>("node_getNodeInfo", status, body);
-    if let Ok(Some(tips)) = decode_answer::<L2Tips>("node_getL2Tips", status, body) {
+    // The answer's own id, so the decoders past the id check are reached too.
+    #[derive(serde::Deserialize)]
+    struct Id {
+        id: u64,
+    }
+    let id = serde_json::from_slice::<Id>(body).map_or(1, |answer| answer.id);
+    let _ = decode_answer::<NodeInfo>("node_getNodeInfo", id, status, body);
+    if let Ok(Some(tips)) = decode_answer::<L2Tips>("node_getL2Tips", id, status, body) {
         let _ = tips.checkpointed_checkpoint();
     }
     if let Ok(Some(checkpoints)) =
-        decode_answer::<Vec<PublishedCheckpoint>>("node_getCheckpoints", status, body)
+        decode_answer::<Vec<PublishedCheckpoint>>("node_getCheckpoints", id, status, body)
     {
         for published in &checkpoints {
             let _ = published.attestations.iter().filter(|a| a.signed()).count();
         }
     }
-    if let Ok(Some(stats)) = decode_answer::<ValidatorsStats>("node_getValidatorsStats", status, body) {
+    if let Ok(Some(stats)) = decode_answer::<ValidatorsStats>("node_getValidatorsStats", id, status, body) {
         let _ = stats.sentinel_enabled();
         for record in stats.stats.values() {
             let _ = record.to_core();
             let _ = record.status_at(Slot(0));
         }
     }
-    if let Ok(Some(single)) = decode_answer::<SingleValidatorStats>("node_getValidatorStats", status, body) {
+    if let Ok(Some(single)) =
+        decode_answer::<SingleValidatorStats>("node_getValidatorStats", id, status, body)
+    {
         let _ = single.validator.to_core();
     }
 }

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use sparta_telemetry::catalog;
 
+use crate::node::error::codes;
 use crate::{L1Error, NodeError};
 
 /// A failure's class for the error counter's `code` label.
@@ -19,7 +20,14 @@ impl ErrorCode for NodeError {
             NodeError::InvalidUrl { .. } | NodeError::InvalidArgument { .. } => "invalid".into(),
             NodeError::Unreachable { .. } => "unreachable".into(),
             NodeError::Http { status, .. } => format!("http_{status}"),
-            NodeError::Rpc { code, .. } | NodeError::NodeFailure { code, .. } => format!("rpc_{code}"),
+            // Only the codes the node is known to use: a label from a hostile source is a new series.
+            NodeError::Rpc { code, .. } | NodeError::NodeFailure { code, .. }
+                if codes::KNOWN.contains(code) =>
+            {
+                format!("rpc_{code}")
+            }
+            NodeError::Rpc { .. } | NodeError::NodeFailure { .. } => "rpc_other".into(),
+            NodeError::Oversized { .. } => "oversized".into(),
             NodeError::Decode { .. } => "decode".into(),
         }
     }
@@ -30,9 +38,10 @@ impl ErrorCode for L1Error {
         match self {
             L1Error::InvalidUrl { .. } => "invalid",
             L1Error::Unreachable { .. } => "unreachable",
+            L1Error::Oversized { .. } => "oversized",
             L1Error::Reverted { .. } => "reverted",
             L1Error::Rpc { .. } => "rpc",
-            L1Error::Decode { .. } | L1Error::Calldata(_) => "decode",
+            L1Error::Decode { .. } | L1Error::Calldata(_) | L1Error::Implausible { .. } => "decode",
             L1Error::WrongChain { .. } | L1Error::NoRollup { .. } => "wrong_chain",
         }
         .into()

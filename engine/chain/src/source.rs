@@ -5,7 +5,7 @@ mod capabilities;
 mod checkpoints;
 mod slot_source;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use alloy_primitives::{Address, U256};
@@ -17,8 +17,10 @@ use sparta_core::{
 
 use crate::l1::tally::tally;
 use crate::l1::{L1Error, L1EventKind, L1Reader, RoundVotes, TallyParams};
-use crate::node::error::shown_message;
 use crate::node::{CommitteeAttestation, NodeClient, NodeError, NodeInfo, ValidatorsStats};
+use crate::plausible::{Implausible, count_implausible};
+use crate::shown::shown_message;
+use crate::transport::HttpLimits;
 use crate::unknown::{UnknownShape, count_unknown};
 pub use capabilities::Capability;
 pub use checkpoints::{CheckpointCache, SeenCheckpoint};
@@ -36,6 +38,10 @@ pub enum SourceError {
     L1(#[from] L1Error),
     #[error("the node and L1 disagree on the {what}: node says {node}, L1 says {l1}")]
     Mismatch { what: &'static str, node: String, l1: String },
+    /// An answer that cannot be true (see [`crate::plausible`]): the slot is read again later, never
+    /// committed as told.
+    #[error("slot {slot}: {detail}; it is read again later")]
+    Implausible { slot: Slot, detail: String },
     /// The node has not processed `slot` yet (stalled or syncing): the slot is not final for us.
     #[error("the node has processed slots only through {node_at}, not slot {slot} yet")]
     NodeBehind { slot: Slot, node_at: Slot },
@@ -87,6 +93,8 @@ pub struct ChainSource {
     tally: Option<Option<TallyParams>>,
     /// Votes read so far per recent round (votes are only ever appended).
     rounds: BTreeMap<u64, RoundVotes>,
+    /// Epochs whose empty committee L1 explained (too few validators when they were sampled).
+    explained_empty: HashSet<Epoch>,
 }
 
 impl std::fmt::Debug for ChainSource {
@@ -107,15 +115,21 @@ impl ChainSource {
             statuses: HashMap::new(),
             tally: None,
             rounds: BTreeMap::new(),
+            explained_empty: HashSet::new(),
         }
     }
 
     /// Connects to the node, learns the Registry from it, and reads the rollup on L1 through it.
     /// Fails when the two are on different L1 chains.
     pub async fn connect(node_url: &str, l1_url: &str) -> Result<Self, SourceError> {
-        let node = NodeClient::new(node_url)?;
+        Self::connect_with(node_url, l1_url, HttpLimits::default()).await
+    }
+
+    /// As [`ChainSource::connect`], with every answer from either source held to `limits`.
+    pub async fn connect_with(node_url: &str, l1_url: &str, limits: HttpLimits) -> Result<Self, SourceError> {
+        let node = NodeClient::with_limits(node_url, limits)?;
         let info = node.node_info().await?;
-        let l1 = L1Reader::connect(l1_url, info.l1_contract_addresses.registry_address).await?;
+        let l1 = L1Reader::connect_with(l1_url, info.l1_contract_addresses.registry_address, limits).await?;
         if l1.params().chain_id != info.l1_chain_id {
             return Err(SourceError::Mismatch {
                 what: "L1 chain id",
@@ -185,6 +199,7 @@ impl ChainSource {
             generation: self.generation,
         };
         if committee.is_empty() {
+            self.ensure_empty_committee_explained(slot, epoch).await?;
             // Nobody has duties: nothing is judged.
             facts.attested = CommitteeBits::default();
             return Ok(facts);
@@ -195,6 +210,32 @@ impl ChainSource {
             None => self.fill_from_sentinel(&mut facts).await?,
         }
         Ok(facts)
+    }
+
+    /// An empty committee is committed only when it can be true: fewer active validators than a
+    /// committee needs, or L1 saying the set was too small when the epoch was sampled. Otherwise (a
+    /// future epoch, a provider lying) the slot is refused and read again later.
+    async fn ensure_empty_committee_explained(
+        &mut self,
+        slot: Slot,
+        epoch: Epoch,
+    ) -> Result<(), SourceError> {
+        if self.explained_empty.contains(&epoch) {
+            return Ok(());
+        }
+        let needed = self.l1.params().target_committee_size.max(1);
+        let active = self.l1.active_attester_count().await?;
+        if active >= needed && !self.l1.empty_committee_sanctioned(epoch).await? {
+            count_implausible(Implausible::EmptyCommittee);
+            return Err(SourceError::Implausible {
+                slot,
+                detail: format!(
+                    "L1 names no committee for epoch {epoch} while {active} validators are active and no revert explains it"
+                ),
+            });
+        }
+        self.explained_empty.insert(epoch);
+        Ok(())
     }
 
     /// L1 events in `[from_block, to_block]` as engine events: slashes, the status changes they
@@ -320,7 +361,7 @@ impl ChainSource {
         let (pending_checkpoint, proven_checkpoint) = self.l1.tips().await?;
         Ok(ChainFacts {
             node_url: crate::redact::shown_url(self.node.url()),
-            node_version: info.node_version,
+            node_version: shown_message(&info.node_version),
             generation: self.generation,
             chain_id: params.chain_id,
             registry: params.registry,

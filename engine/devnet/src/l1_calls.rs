@@ -9,7 +9,7 @@ use alloy_sol_types::{Revert, SolCall, SolError};
 use serde_json::json;
 use sparta_chain::l1::abi::{
     AttesterConfig, AttesterView, ChainTips, CheckpointLog, Exit, FeeHeader, G1Point, IGSE, IRegistry,
-    IRollup, IRollupV2, ISlasher, ITallySlashingProposer,
+    IRollup, IRollupV2, ISlasher, ITallySlashingProposer, ValidatorSelection__InsufficientValidatorSetSize,
 };
 use sparta_core::{AttesterStatus, Epoch, Slot};
 
@@ -30,6 +30,16 @@ pub const SERVER_ERROR: i64 = -32000;
 pub fn revert(reason: &str) -> RpcError {
     let data = Bytes::from(Revert::from(reason).abi_encode());
     RpcError::new(EXECUTION_REVERTED, format!("execution reverted: {reason}")).with_data(json!(data))
+}
+
+/// The contract's custom error for an epoch sampled when the set was smaller than a committee.
+fn too_few_validators(committee_size: usize) -> RpcError {
+    let error = ValidatorSelection__InsufficientValidatorSetSize {
+        actual: U256::ZERO,
+        expected: U256::from(committee_size),
+    };
+    let data = Bytes::from(error.abi_encode());
+    RpcError::new(EXECUTION_REVERTED, "execution reverted").with_data(json!(data))
 }
 
 fn no_such_function() -> RpcError {
@@ -127,7 +137,11 @@ impl Contracts<'_> {
             getEpochCommitteeCall::SELECTOR => {
                 let call = decode::<getEpochCommitteeCall>(data)?;
                 let epoch = self.stable_epoch(call._epoch)?;
-                ret::<getEpochCommitteeCall>(n.committee(epoch).to_vec())
+                let committee = n.committee(epoch);
+                if committee.is_empty() {
+                    return Err(too_few_validators(n.config().committee_size));
+                }
+                ret::<getEpochCommitteeCall>(committee.to_vec())
             }
             getCommitteeAtCall::SELECTOR => {
                 let call = decode::<getCommitteeAtCall>(data)?;

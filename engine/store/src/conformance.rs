@@ -14,7 +14,9 @@ use crate::{
     AlertRecord, AlertSettings, AuditEntry, Challenge, Link, NetworkIdentity, RoleState, Store, StoreError,
 };
 
+mod challenges;
 mod outbox;
+pub use challenges::*;
 pub use outbox::*;
 
 /// Slots per epoch in the sample data.
@@ -95,7 +97,7 @@ pub fn sample_stats(byte: u8, total_slots: u32) -> ValidatorStats {
 }
 
 /// How many checks [`run_all`] runs (each on its own fresh store).
-pub const CHECKS: usize = 20;
+pub const CHECKS: usize = 24;
 
 /// Runs every check, each on a fresh store from `fresh`.
 pub async fn run_all<F, Fut>(mut fresh: F)
@@ -108,6 +110,7 @@ where
     slot_facts_round_trip(fresh().await.as_ref()).await;
     commit_slots_is_atomic(fresh().await.as_ref()).await;
     history_from_and_trim(fresh().await.as_ref()).await;
+    rewind_forgets_slots_to_read_them_again(fresh().await.as_ref()).await;
     stats_round_trip_and_upsert(fresh().await.as_ref()).await;
     links_round_trip_and_relink(fresh().await.as_ref()).await;
     role_states_round_trip_and_upsert(fresh().await.as_ref()).await;
@@ -116,6 +119,9 @@ where
     alert_settings_round_trip_and_upsert(fresh().await.as_ref()).await;
     operators_find_their_validators_and_manual_links_are_audited(fresh().await.as_ref()).await;
     challenges_are_taken_once(fresh().await.as_ref()).await;
+    a_user_keeps_at_most_a_few_challenges(fresh().await.as_ref()).await;
+    an_expired_challenge_cannot_be_taken_and_is_gone(fresh().await.as_ref()).await;
+    another_users_challenges_are_untouched(fresh().await.as_ref()).await;
     decisions_apply_whole_and_enqueue_once(fresh().await.as_ref()).await;
     bad_decisions_write_nothing(fresh().await.as_ref()).await;
     claims_lease_and_settle_with_a_fencing_token(fresh().await.as_ref()).await;
@@ -301,6 +307,31 @@ pub async fn history_from_and_trim(store: &dyn Store) {
     let more = sample_facts(101..103, 8);
     store.commit_slots(&more).await.unwrap();
     assert_eq!(store.slot_history(Slot(0)).await.unwrap(), more, "commits after a full trim still work");
+}
+
+pub async fn rewind_forgets_slots_to_read_them_again(store: &dyn Store) {
+    let facts = sample_facts(0..40, 8);
+    store.commit_slots(&facts).await.unwrap();
+    assert_eq!(store.rewind(Slot(50)).await.unwrap(), 0, "nothing stored past the checkpoint");
+    assert_eq!(store.checkpoint().await.unwrap(), Some(Slot(39)));
+
+    // Slots 21.. were read from a lying source: forgotten, then read again with other committees.
+    assert_eq!(store.rewind(Slot(21)).await.unwrap(), 19);
+    assert_eq!(store.checkpoint().await.unwrap(), Some(Slot(20)));
+    assert_eq!(store.slot_history(Slot(0)).await.unwrap(), facts[..21].to_vec());
+    let mut reread = sample_facts(21..45, 8);
+    for f in &mut reread {
+        f.committee = sample_committee(Epoch(f.epoch.0 + 100), 6);
+        f.attested = sparta_core::CommitteeBits::with_len(6);
+    }
+    store.commit_slots(&reread).await.unwrap();
+    let history = store.slot_history(Slot(0)).await.unwrap();
+    assert_eq!(history[..21], facts[..21], "the kept slots are untouched");
+    assert_eq!(history[21..], reread[..], "the re-read slots are stored as read, committees and all");
+
+    assert_eq!(store.rewind(Slot(0)).await.unwrap(), 45);
+    assert_eq!(store.checkpoint().await.unwrap(), None, "rewound to before the first slot");
+    assert!(store.slot_history(Slot(0)).await.unwrap().is_empty());
 }
 
 pub async fn stats_round_trip_and_upsert(store: &dyn Store) {

@@ -8,6 +8,7 @@
 //! stored once (about 40 bytes per slot instead of ~1 KiB); all other records are serde_json, small and
 //! readable. A schema version is written when a store is created and checked on every open.
 
+mod challenges;
 mod codec;
 pub mod conformance;
 pub mod dynamo;
@@ -19,6 +20,7 @@ mod model;
 pub mod outbox;
 mod store;
 
+pub use challenges::MAX_CHALLENGES_PER_USER;
 pub use dynamo::{DynamoConfig, DynamoStore};
 pub use embedded::{Durability, EmbeddedStore};
 pub use error::{SCHEMA_VERSION, StoreError};

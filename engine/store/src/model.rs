@@ -101,7 +101,8 @@ impl AlertRecord {
 }
 
 /// A `/register` challenge: the text a validator's key must sign for `user` to link it. Redeemed
-/// (taken) at most once; the caller checks `expires_ms`.
+/// (taken) at most once; the caller checks `expires_ms`. Storing one drops the user's expired ones and
+/// keeps at most [`MAX_CHALLENGES_PER_USER`](crate::MAX_CHALLENGES_PER_USER) (see `challenges.rs`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Challenge {
     pub user: String,
@@ -110,6 +111,13 @@ pub struct Challenge {
     /// Unix milliseconds.
     pub issued_ms: u64,
     pub expires_ms: u64,
+}
+
+impl Challenge {
+    /// Whether it can no longer be answered at `now_ms` (unix milliseconds).
+    pub fn is_expired_at(&self, now_ms: u64) -> bool {
+        now_ms > self.expires_ms
+    }
 }
 
 /// An operator's alert preferences (`/alerts`): absent means the engine's defaults.

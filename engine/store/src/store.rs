@@ -30,6 +30,13 @@ pub trait Store: Send + Sync {
     /// Removes the facts of every slot before `before`; returns how many slots were removed.
     async fn trim_history(&self, before: Slot) -> Result<u64, StoreError>;
 
+    /// Forgets the facts of `from` and every later slot and moves the checkpoint back to the slot before
+    /// (none when `from` is slot 0), so those slots are read again from the chain: the repair of a range
+    /// committed from a lying source. The checkpoint moves first, so an interrupted rewind leaves rows
+    /// past the checkpoint (not history, rewritten by the next commit), never history with holes.
+    /// Returns how many slots were forgotten; a `from` past the checkpoint changes nothing.
+    async fn rewind(&self, from: Slot) -> Result<u64, StoreError>;
+
     /// Upserts the latest stats of each validator.
     async fn put_stats(&self, stats: &[ValidatorStats]) -> Result<(), StoreError>;
 
@@ -52,10 +59,13 @@ pub trait Store: Send + Sync {
     /// [`link`](Self::link) and an audit entry for it, in one transaction (a moderator's manual link).
     async fn link_audited(&self, link: &Link, audit: &AuditEntry) -> Result<(), StoreError>;
 
-    /// Stores a challenge, replacing an earlier one of the same user and validator.
+    /// Stores a challenge, replacing an earlier one of the same user and validator. It also deletes the
+    /// user's challenges expired at its `issued_ms`, and the user's oldest ones beyond
+    /// [`MAX_CHALLENGES_PER_USER`](crate::MAX_CHALLENGES_PER_USER), so `/register` cannot grow the store.
     async fn put_challenge(&self, challenge: &Challenge) -> Result<(), StoreError>;
 
-    /// Removes and returns the challenge in one atomic step: of concurrent takers, one gets it.
+    /// Removes and returns the challenge in one atomic step: of concurrent takers, one gets it. The
+    /// store has no clock: the caller refuses one past its `expires_ms`, which is gone all the same.
     async fn take_challenge(&self, user: &str, validator: &Address) -> Result<Option<Challenge>, StoreError>;
 
     /// Every role state, ordered by (subject, role).

@@ -106,6 +106,7 @@ pub const ENGINE_LEADER_TOKEN: &str = "sparta_engine_leader_token";
 pub const CHAIN_RPC_DURATION_SECONDS: &str = "sparta_chain_rpc_duration_seconds";
 pub const CHAIN_RPC_ERRORS_TOTAL: &str = "sparta_chain_rpc_errors_total";
 pub const CHAIN_UNKNOWN_SHAPES_TOTAL: &str = "sparta_chain_unknown_shapes_total";
+pub const CHAIN_IMPLAUSIBLE_TOTAL: &str = "sparta_chain_implausible_total";
 pub const ACTOR_RESTARTS_TOTAL: &str = "sparta_actor_restarts_total";
 pub const ACTOR_MAILBOX_DEPTH: &str = "sparta_actor_mailbox_depth";
 pub const STORE_OPERATION_DURATION_SECONDS: &str = "sparta_store_operation_duration_seconds";
@@ -126,6 +127,7 @@ pub const OPERATOR_PROPOSAL_MISS_RATIO: &str = "sparta_operator_proposal_miss_ra
 pub const STORE_RETRIES_TOTAL: &str = "sparta_store_retries_total";
 pub const TELEMETRY_SERIES_DROPPED_TOTAL: &str = "sparta_telemetry_series_dropped_total";
 pub const TELEMETRY_CLOUDWATCH_PUTS_TOTAL: &str = "sparta_telemetry_cloudwatch_puts_total";
+pub const TELEMETRY_CONNECTIONS_REFUSED_TOTAL: &str = "sparta_telemetry_connections_refused_total";
 
 pub static CATALOG: &[MetricDef] = &[
     // network: what the chain looks like
@@ -223,6 +225,13 @@ pub static CATALOG: &[MetricDef] = &[
         Counter,
         Number,
         "Shapes from a newer protocol than this build knows, kept as unknown and never judged, by kind (status, propose_selector).",
+        &["kind"],
+    ),
+    def(
+        CHAIN_IMPLAUSIBLE_TOTAL,
+        Counter,
+        Number,
+        "Source answers refused as impossible and read again later, by kind (future_slot: ahead of the slot clock; empty_committee: no committee nobody explains).",
         &["kind"],
     ),
     def(ACTOR_RESTARTS_TOTAL, Counter, Number, "Actor restarts by the supervisor.", &["actor"]),
@@ -327,6 +336,13 @@ pub static CATALOG: &[MetricDef] = &[
         "PutMetricData requests (or EMF blocks), by outcome (ok, failed).",
         &["outcome"],
     ),
+    def(
+        TELEMETRY_CONNECTIONS_REFUSED_TOTAL,
+        Counter,
+        Number,
+        "Connections to the metrics, health and API port closed at once because every slot (the general pool and the health reserve) was taken.",
+        &[],
+    ),
 ];
 
 /// The families rendered from snapshots ([`crate::families`]) rather than through the facade: their
@@ -362,6 +378,7 @@ pub const CLOSED_COUNTERS: &[(&str, &str, &[&str])] = &[
     (TELEMETRY_CLOUDWATCH_PUTS_TOTAL, "outcome", &["ok", "failed"]),
     (TELEMETRY_SERIES_DROPPED_TOTAL, "family", &["operator", "cloudwatch"]),
     (CHAIN_UNKNOWN_SHAPES_TOTAL, "kind", &["status", "propose_selector"]),
+    (CHAIN_IMPLAUSIBLE_TOTAL, "kind", &["future_slot", "empty_committee"]),
 ];
 
 /// The default CloudWatch namespace (`metrics.cloudwatch.namespace`); terraform's alarms default to it.

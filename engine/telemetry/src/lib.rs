@@ -9,7 +9,8 @@
 //! are maintained; and the facade lets any crate — store, chain client, actors, bot — emit without a
 //! registry being passed around, so adding a metric never changes a function signature. We render
 //! with `PrometheusHandle::render()` and serve it with our own axum router rather than the exporter's
-//! listener, so the endpoint shares the engine's runtime, shutdown and bind address handling.
+//! listener, so the endpoint shares the engine's runtime, shutdown and bind address handling; the
+//! listener bounds every wait on a client and caps connections ([`ServerLimits`]).
 
 pub mod catalog;
 pub mod cloudwatch;
@@ -23,7 +24,7 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 pub use catalog::{CATALOG, MetricDef, MetricKind, MetricUnit};
 pub use readiness::{Readiness, Ready};
-pub use server::{MetricsServer, serve, serve_with};
+pub use server::{MetricsServer, ServerLimits, serve, serve_with, serve_with_limits};
 
 /// Bucket bounds (seconds) for every `_seconds` histogram: RPC and store calls span ~1 ms to tens of seconds.
 pub const SECONDS_BUCKETS: &[f64] =

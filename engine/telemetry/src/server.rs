@@ -1,4 +1,14 @@
-//! The HTTP endpoint Prometheus scrapes.
+//! The HTTP endpoint Prometheus scrapes (and health checks and the routes the engine adds).
+//!
+//! Served by our own accept loop over hyper rather than `axum::serve`, which bounds no wait on a
+//! client and caps no connections: idle or slow clients could hold every file of the process and
+//! starve the health check. See [`ServerLimits`].
+
+mod accept;
+mod connection;
+mod deadline_body;
+mod limits;
+mod stall;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -11,6 +21,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+
+pub use limits::ServerLimits;
 
 use crate::readiness::Readiness;
 use crate::{Telemetry, TelemetryError};
@@ -27,7 +39,7 @@ pub struct MetricsServer {
     local_addr: SocketAddr,
     readiness: Readiness,
     stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<std::io::Result<()>>>,
+    task: Option<JoinHandle<()>>,
 }
 
 impl MetricsServer {
@@ -41,16 +53,14 @@ impl MetricsServer {
         &self.readiness
     }
 
-    /// Stops accepting scrapes, finishes in-flight ones and waits for the server to end.
+    /// Stops accepting scrapes, finishes in-flight ones and waits for the server to end. Connections
+    /// still open after the header, request and write timeouts together are dropped.
     pub async fn shutdown(mut self) -> Result<(), TelemetryError> {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
         match self.task.take() {
-            Some(task) => match task.await {
-                Ok(result) => result.map_err(|e| TelemetryError::Server(e.to_string())),
-                Err(e) => Err(TelemetryError::Server(e.to_string())),
-            },
+            Some(task) => task.await.map_err(|e| TelemetryError::Server(e.to_string())),
             None => Ok(()),
         }
     }
@@ -78,6 +88,16 @@ pub async fn serve_with(
     addr: SocketAddr,
     extra: Router,
 ) -> Result<MetricsServer, TelemetryError> {
+    serve_with_limits(handle, addr, extra, ServerLimits::default()).await
+}
+
+/// As [`serve_with`], with the given timeouts and connection caps.
+pub async fn serve_with_limits(
+    handle: Telemetry,
+    addr: SocketAddr,
+    extra: Router,
+    limits: ServerLimits,
+) -> Result<MetricsServer, TelemetryError> {
     let listener =
         tokio::net::TcpListener::bind(addr).await.map_err(|source| TelemetryError::Bind { addr, source })?;
     let local_addr = listener.local_addr().map_err(|source| TelemetryError::Bind { addr, source })?;
@@ -99,6 +119,8 @@ pub async fn serve_with(
         .with_state(handle.clone())
         .merge(extra);
 
+    let nofile = limits::nofile_soft_limit();
+    let caps = limits::caps(&limits, nofile);
     let task = tokio::spawn(async move {
         let upkeep = async {
             let mut tick = tokio::time::interval(UPKEEP_INTERVAL);
@@ -107,15 +129,21 @@ pub async fn serve_with(
                 handle.run_upkeep();
             }
         };
-        let server = axum::serve(listener, router).with_graceful_shutdown(async {
+        let stop = async {
             let _ = stopped.await;
-        });
+        };
         tokio::select! {
-            result = server => result,
+            () = accept::run(listener, router, limits, caps, stop) => {}
             never = upkeep => never,
         }
     });
-    tracing::info!(%local_addr, "metrics endpoint listening");
+    tracing::info!(
+        %local_addr,
+        connections = caps.general,
+        health_reserve = caps.reserve,
+        ?nofile,
+        "metrics endpoint listening"
+    );
     Ok(MetricsServer { local_addr, readiness, stop: Some(stop), task: Some(task) })
 }
 

@@ -1,3 +1,8 @@
+//! The crate's one integration-test binary; the listener's limits are tested in `telemetry/limits.rs`.
+
+#[path = "telemetry/limits.rs"]
+mod limits;
+
 use std::collections::HashSet;
 use std::net::SocketAddr;
 
@@ -33,6 +38,7 @@ fn catalog_names_are_unique_and_cover_the_required_set() {
         "sparta_store_operation_duration_seconds",
         "sparta_discord_actions_total",
         "sparta_validators_tracked",
+        "sparta_telemetry_connections_refused_total",
     ] {
         assert!(catalog::find(required).is_some(), "{required} is missing");
     }

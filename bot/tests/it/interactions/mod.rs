@@ -3,4 +3,5 @@ mod deferred;
 mod definitions;
 mod endpoint;
 pub mod harness;
+mod replay;
 use crate::schema;

@@ -7,15 +7,19 @@ use std::time::Duration;
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::types::Filter;
 use alloy_primitives::{Address, U256};
+use alloy_sol_types::SolError;
 use serde::Serialize;
 use sparta_core::{AttesterStatus, ChainTiming, Epoch, Slot};
 
-use super::abi::{IRegistry, IRollup, ISlasher};
+use alloy::rpc::client::RpcClient;
+
+use super::abi::{IRegistry, IRollup, ISlasher, ValidatorSelection__InsufficientValidatorSetSize};
 use super::error::L1Error;
 use super::events::{L1Event, decode_log, known_topics};
 use crate::instrument::timed;
+use crate::transport::{BoundedHttp, HttpLimits};
 
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_TIMEOUT: Duration = crate::transport::DEFAULT_TIMEOUT;
 /// Many L1 providers cap `eth_getLogs` ranges; 2,000 blocks passes all common limits.
 pub const DEFAULT_LOG_CHUNK_BLOCKS: u64 = 2_000;
 
@@ -68,7 +72,7 @@ impl std::fmt::Debug for L1Reader {
 impl L1Reader {
     /// Connects and resolves the canonical rollup through `registry`.
     pub async fn connect(l1_url: &str, registry: Address) -> Result<Self, L1Error> {
-        Self::connect_with_timeout(l1_url, registry, DEFAULT_TIMEOUT).await
+        Self::connect_with(l1_url, registry, HttpLimits::default()).await
     }
 
     pub async fn connect_with_timeout(
@@ -76,14 +80,19 @@ impl L1Reader {
         registry: Address,
         timeout: Duration,
     ) -> Result<Self, L1Error> {
+        Self::connect_with(l1_url, registry, HttpLimits::default().with_timeout(timeout)).await
+    }
+
+    /// Connects with every answer held to `limits`.
+    pub async fn connect_with(l1_url: &str, registry: Address, limits: HttpLimits) -> Result<Self, L1Error> {
         let invalid = |reason: String| L1Error::InvalidUrl { url: crate::redact::shown_url(l1_url), reason };
         let url = reqwest::Url::parse(l1_url).map_err(|e| invalid(e.to_string()))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(invalid(format!("scheme {:?} is not http or https", url.scheme())));
         }
-        let http = reqwest::Client::builder().timeout(timeout).build().map_err(|e| invalid(e.to_string()))?;
-        let provider =
-            ProviderBuilder::new().disable_recommended_fillers().connect_reqwest(http, url).erased();
+        let transport = BoundedHttp::new(url, limits).map_err(|e| invalid(e.without_url().to_string()))?;
+        let client = RpcClient::new(transport, false);
+        let provider = ProviderBuilder::new().disable_recommended_fillers().connect_client(client).erased();
 
         let chain_id =
             provider.get_chain_id().await.map_err(|e| L1Error::from_transport("eth_chainId", l1_url, e))?;
@@ -115,14 +124,12 @@ impl L1Reader {
             "L1_BLOCK_AT_GENESIS",
             rollup.L1_BLOCK_AT_GENESIS().call().await.map_err(call("L1_BLOCK_AT_GENESIS"))?,
         )?;
-        if slot_duration == 0 || epoch_duration == 0 {
-            return Err(L1Error::Decode {
-                function: "getSlotDuration",
-                detail: format!(
-                    "slot duration {slot_duration} s / epoch duration {epoch_duration} slots must be > 0"
-                ),
-            });
-        }
+        let timing = ChainTiming {
+            genesis_time_s: genesis_time,
+            slot_duration_s: slot_duration,
+            epoch_duration_slots: epoch_duration,
+        };
+        plausible_parameters(timing, target_committee_size, now_s())?;
         let slasher = rollup.getSlasher().call().await.map_err(call("getSlasher"))?;
         let slashing_proposer = slashing_proposer(&provider, slasher).await;
         let params = RollupParams {
@@ -193,6 +200,33 @@ impl L1Reader {
         let committee: Arc<[Address]> = list.into();
         self.committees.lock().unwrap_or_else(|p| p.into_inner()).insert(epoch, committee.clone());
         Ok(committee)
+    }
+
+    /// Whether L1 itself explains an empty committee for `epoch`: it reverts with
+    /// `InsufficientValidatorSetSize` (too few validators when the epoch was sampled), or the rollup
+    /// asks for no committee at all. Any other empty answer (a future epoch, a bare revert, a lying
+    /// provider) explains nothing.
+    pub async fn empty_committee_sanctioned(&self, epoch: Epoch) -> Result<bool, L1Error> {
+        if self.params.target_committee_size == 0 {
+            return Ok(true);
+        }
+        let call = self.rollup.getEpochCommittee(U256::from(epoch.0));
+        timed("l1", "getEpochCommittee", async {
+            match call.call().await {
+                // A list, even an empty one, is not how the contract says "too few validators".
+                Ok(_) => Ok(false),
+                Err(err) => {
+                    let data = err.as_revert_data();
+                    let err = self.call_error("getEpochCommittee", err);
+                    if !err.is_revert() {
+                        return Err(err);
+                    }
+                    let too_few = ValidatorSelection__InsufficientValidatorSetSize::SELECTOR;
+                    Ok(data.is_some_and(|data| data.starts_with(&too_few)))
+                }
+            }
+        })
+        .await
     }
 
     /// The slot's proposer; `None` when there is no committee (anyone may propose).
@@ -308,6 +342,50 @@ async fn slashing_proposer(provider: &DynProvider, slasher: Address) -> Option<A
             None
         }
     }
+}
+
+fn now_s() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs()
+}
+
+/// The bounds a real rollup's parameters fall in; outside them the provider is lying or broken, and
+/// following would fill the store with nonsense slots.
+pub mod bounds {
+    /// Ethereum mainnet's genesis: no rollup is older.
+    pub const EARLIEST_GENESIS_S: u64 = 1_438_269_973;
+    /// A rollup's genesis is its deploy block's timestamp: not far in the future.
+    pub const GENESIS_AHEAD_S: u64 = 86_400;
+    pub const SLOT_DURATION_S: std::ops::RangeInclusive<u64> = 1..=3_600;
+    pub const EPOCH_DURATION_SLOTS: std::ops::RangeInclusive<u64> = 1..=10_000;
+    pub const MAX_COMMITTEE_SIZE: u64 = 10_000;
+}
+
+/// Refuses timing and committee parameters no rollup has, naming what is wrong.
+pub fn plausible_parameters(timing: ChainTiming, committee_size: u64, now_s: u64) -> Result<(), L1Error> {
+    let refuse = |function, detail| Err(L1Error::Implausible { function, detail });
+    let genesis = timing.genesis_time_s;
+    if genesis < bounds::EARLIEST_GENESIS_S || genesis > now_s.saturating_add(bounds::GENESIS_AHEAD_S) {
+        return refuse(
+            "getGenesisTime",
+            format!("genesis time {genesis} is before Ethereum or a day ahead of now"),
+        );
+    }
+    if !bounds::SLOT_DURATION_S.contains(&timing.slot_duration_s) {
+        return refuse(
+            "getSlotDuration",
+            format!("slot duration {} s is outside 1..=3600", timing.slot_duration_s),
+        );
+    }
+    if !bounds::EPOCH_DURATION_SLOTS.contains(&timing.epoch_duration_slots) {
+        return refuse(
+            "getEpochDuration",
+            format!("epoch duration {} slots is outside 1..=10000", timing.epoch_duration_slots),
+        );
+    }
+    if committee_size > bounds::MAX_COMMITTEE_SIZE {
+        return refuse("getTargetCommitteeSize", format!("committee size {committee_size} is over 10000"));
+    }
+    Ok(())
 }
 
 fn narrow(function: &'static str, value: U256) -> Result<u64, L1Error> {

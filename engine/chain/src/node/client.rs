@@ -11,17 +11,20 @@ use sparta_core::{Address, Slot};
 
 use super::checkpoints::read_page;
 use super::dialect::{DialectCell, Namespace, NodeDialect, TipsMethod};
-use super::error::{NodeError, codes, excerpt, shown_message};
+use super::error::{NodeError, codes};
 use super::wire::{L2Tips, NodeInfo, PublishedCheckpoint, SingleValidatorStats, ValidatorsStats};
+use crate::shown::{excerpt, shown_message};
+use crate::transport::{BodyError, HttpLimits, read_capped};
 
 /// The node refuses larger pages.
 pub const MAX_CHECKPOINTS_PER_CALL: u32 = 50;
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_TIMEOUT: Duration = crate::transport::DEFAULT_TIMEOUT;
 
 #[derive(Clone, Debug)]
 pub struct NodeClient {
     http: reqwest::Client,
     url: reqwest::Url,
+    max_response_bytes: usize,
     next_id: std::sync::Arc<AtomicU64>,
     /// Learned on first use and shared by clones, so a connection probes once.
     dialect: std::sync::Arc<DialectCell>,
@@ -29,6 +32,8 @@ pub struct NodeClient {
 
 #[derive(Deserialize)]
 struct Envelope {
+    #[serde(default)]
+    id: Option<Value>,
     // A missing `result` is how the node says `undefined`; `null` means the same.
     #[serde(default)]
     result: Option<Value>,
@@ -45,20 +50,27 @@ struct RpcErrorObject {
 
 impl NodeClient {
     pub fn new(url: &str) -> Result<Self, NodeError> {
-        Self::with_timeout(url, DEFAULT_TIMEOUT)
+        Self::with_limits(url, HttpLimits::default())
     }
 
     pub fn with_timeout(url: &str, timeout: Duration) -> Result<Self, NodeError> {
+        Self::with_limits(url, HttpLimits::default().with_timeout(timeout))
+    }
+
+    pub fn with_limits(url: &str, limits: HttpLimits) -> Result<Self, NodeError> {
         let invalid = |reason: String| NodeError::InvalidUrl { url: crate::redact::shown_url(url), reason };
         let parsed = reqwest::Url::parse(url).map_err(|e| invalid(e.to_string()))?;
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(invalid(format!("scheme {:?} is not http or https", parsed.scheme())));
         }
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .build()
-            .map_err(|e| invalid(format!("cannot build an HTTP client: {e}")))?;
-        Ok(Self { http, url: parsed, next_id: Default::default(), dialect: Default::default() })
+        let http = limits.client().map_err(|e| invalid(format!("cannot build an HTTP client: {e}")))?;
+        Ok(Self {
+            http,
+            url: parsed,
+            max_response_bytes: limits.max_response_bytes,
+            next_id: Default::default(),
+            dialect: Default::default(),
+        })
     }
 
     pub fn url(&self) -> &str {
@@ -198,9 +210,11 @@ impl NodeClient {
         };
         let response = self.http.post(self.url.clone()).json(&request).send().await.map_err(unreachable)?;
         let status = response.status();
-        let body = response.bytes().await.map_err(unreachable)?;
-
-        decode_answer(method, status.as_u16(), &body)
+        let body = read_capped(response, self.max_response_bytes).await.map_err(|e| match e {
+            BodyError::Read(source) => unreachable(source),
+            too_large => NodeError::Oversized { method: method.into(), detail: too_large.to_string() },
+        })?;
+        decode_answer(method, id, status.as_u16(), &body)
     }
 }
 
@@ -208,6 +222,7 @@ impl NodeClient {
 /// status, else the `result` as `T` (`None` when absent or null). Pure, so it is fuzzed on its own.
 pub fn decode_answer<T: DeserializeOwned>(
     method: &str,
+    id: u64,
     status: u16,
     body: &[u8],
 ) -> Result<Option<T>, NodeError> {
@@ -228,6 +243,14 @@ pub fn decode_answer<T: DeserializeOwned>(
         method: method.into(),
         detail: format!("not a JSON-RPC answer ({e}): {}", excerpt(body)),
     })?;
+    // An answer to another request (a confused proxy, a replayed cache) is no answer to this one.
+    if envelope.id != Some(Value::from(id)) {
+        let answered = envelope.id.as_ref().map_or("none".into(), |id| shown_message(&id.to_string()));
+        return Err(NodeError::Decode {
+            method: method.into(),
+            detail: format!("the answer's id {answered} is not the request's id {id}"),
+        });
+    }
     match envelope.result {
         None | Some(Value::Null) => Ok(None),
         Some(result) => serde_json::from_value(result).map(Some).map_err(|e| NodeError::Decode {

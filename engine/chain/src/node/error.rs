@@ -10,6 +10,7 @@ pub mod codes {
     pub const VALIDATION: i64 = -32701;
     /// The handler threw.
     pub const HANDLER: i64 = -32702;
+    pub const KNOWN: [i64; 5] = [INVALID_REQUEST, METHOD_NOT_FOUND, INTERNAL, VALIDATION, HANDLER];
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +30,9 @@ pub enum NodeError {
     /// The node's own failure, not a refusal of the request: retried like an outage.
     #[error("the Aztec node failed on {method} (JSON-RPC error {code}, a node-side failure): {message}")]
     NodeFailure { method: String, code: i64, message: String },
+    /// The answer passed the response-size limit: refused unread.
+    #[error("the Aztec node's answer to {method} is refused: {detail}")]
+    Oversized { method: String, detail: String },
     #[error("cannot decode the Aztec node's answer to {method}: {detail}")]
     Decode { method: String, detail: String },
     #[error("bad argument for {method}: {detail}")]
@@ -40,35 +44,4 @@ impl NodeError {
     pub fn is_unknown_method(&self) -> bool {
         matches!(self, NodeError::Rpc { code, .. } if *code == codes::METHOD_NOT_FOUND)
     }
-}
-
-/// An error message from the node as sparta shows it: at most 200 characters, control characters
-/// (newlines that could forge log lines) escaped.
-pub(crate) fn shown_message(message: &str) -> String {
-    const MAX: usize = 200;
-    let mut out = escape_controls(message.chars().take(MAX));
-    if message.chars().nth(MAX).is_some() {
-        out.push('…');
-    }
-    out
-}
-
-/// The first bytes of a body, for error messages (never the whole of a large answer).
-pub(crate) fn excerpt(body: &[u8]) -> String {
-    const MAX: usize = 200;
-    let text = escape_controls(String::from_utf8_lossy(&body[..body.len().min(MAX)]).chars());
-    if body.len() > MAX { format!("{text}…") } else { text }
-}
-
-/// Control characters (newlines, escapes) written as escapes, so text from outside stays on its line.
-fn escape_controls(text: impl Iterator<Item = char>) -> String {
-    let mut out = String::new();
-    for c in text {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }

@@ -6,9 +6,11 @@ use std::sync::{Arc, Mutex};
 
 use alloy::rpc::types::Log;
 use alloy_primitives::{Address, Bytes, LogData, U256, hex};
-use alloy_sol_types::{SolCall, SolEvent};
+use alloy_sol_types::{SolCall, SolError, SolEvent};
 use serde_json::{Value, json};
-use sparta_chain::l1::abi::{ChainTips, IRegistry, IRollup, ISlasher};
+use sparta_chain::l1::abi::{
+    ChainTips, IRegistry, IRollup, ISlasher, ValidatorSelection__InsufficientValidatorSetSize,
+};
 use sparta_core::{ChainTiming, Slot};
 
 use crate::rpc_double::{Reply, RpcDouble};
@@ -19,7 +21,7 @@ pub const SLASHER: Address = Address::repeat_byte(0x5a);
 pub const PROPOSER_CONTRACT: Address = Address::repeat_byte(0x5b);
 
 pub const TIMING: ChainTiming =
-    ChainTiming { genesis_time_s: 1_000_000, slot_duration_s: 36, epoch_duration_slots: 4 };
+    ChainTiming { genesis_time_s: 1_700_000_000, slot_duration_s: 36, epoch_duration_slots: 4 };
 
 #[derive(Clone, Debug)]
 pub struct FakeL1 {
@@ -28,6 +30,8 @@ pub struct FakeL1 {
     pub current_slot: u64,
     pub rollup: Address,
     pub target_committee_size: u64,
+    /// What `getGenesisTime` answers (the timing's genesis unless a test lies).
+    pub genesis_time_s: u64,
     pub l1_block_at_genesis: u64,
     pub committees: HashMap<u64, Vec<Address>>,
     /// Epochs whose committee query reverts (not yet stable).
@@ -47,6 +51,7 @@ impl Default for FakeL1 {
             current_slot: 20,
             rollup: ROLLUP,
             target_committee_size: 4,
+            genesis_time_s: TIMING.genesis_time_s,
             l1_block_at_genesis: 100,
             committees: HashMap::new(),
             unstable_epochs: HashSet::new(),
@@ -57,6 +62,12 @@ impl Default for FakeL1 {
             logs: Vec::new(),
         }
     }
+}
+
+/// How a call reverts: with a reason string, or with a custom error's data.
+enum Revert {
+    Reason(String),
+    Data(Vec<u8>),
 }
 
 impl FakeL1 {
@@ -100,13 +111,16 @@ impl FakeL1 {
         let input = hex::decode(input).unwrap_or_default();
         match self.encode_return(to, &input) {
             Some(Ok(data)) => Reply::Result(json!(format!("0x{}", hex::encode(data)))),
-            Some(Err(reason)) => Reply::Error { code: 3, message: format!("execution reverted: {reason}") },
+            Some(Err(Revert::Reason(reason))) => {
+                Reply::Error { code: 3, message: format!("execution reverted: {reason}") }
+            }
+            Some(Err(Revert::Data(data))) => Reply::Revert { data: format!("0x{}", hex::encode(data)) },
             // Like calling an address without code: success with empty data.
             None => Reply::Result(json!("0x")),
         }
     }
 
-    fn encode_return(&self, to: Address, input: &[u8]) -> Option<Result<Vec<u8>, String>> {
+    fn encode_return(&self, to: Address, input: &[u8]) -> Option<Result<Vec<u8>, Revert>> {
         let u = |v: u64| U256::from(v);
         let selector: [u8; 4] = input.get(..4)?.try_into().ok()?;
         let data = match (to, selector) {
@@ -114,7 +128,7 @@ impl FakeL1 {
                 IRegistry::getCanonicalRollupCall::abi_encode_returns(&self.rollup)
             }
             (ROLLUP, IRollup::getGenesisTimeCall::SELECTOR) => {
-                IRollup::getGenesisTimeCall::abi_encode_returns(&u(TIMING.genesis_time_s))
+                IRollup::getGenesisTimeCall::abi_encode_returns(&u(self.genesis_time_s))
             }
             (ROLLUP, IRollup::getSlotDurationCall::SELECTOR) => {
                 IRollup::getSlotDurationCall::abi_encode_returns(&u(TIMING.slot_duration_s))
@@ -149,9 +163,16 @@ impl FakeL1 {
             (ROLLUP, IRollup::getEpochCommitteeCall::SELECTOR) => {
                 let epoch = IRollup::getEpochCommitteeCall::abi_decode(input).ok()?._epoch.to::<u64>();
                 if self.unstable_epochs.contains(&epoch) {
-                    return Some(Err("ValidatorSelection__EpochNotStable".into()));
+                    return Some(Err(Revert::Reason("ValidatorSelection__EpochNotStable".into())));
                 }
-                let committee = self.committees.get(&epoch).cloned().unwrap_or_default();
+                // As the contract does: an epoch without a committee had too few validators.
+                let Some(committee) = self.committees.get(&epoch).cloned() else {
+                    let too_few = ValidatorSelection__InsufficientValidatorSetSize {
+                        actual: U256::ZERO,
+                        expected: U256::from(self.target_committee_size),
+                    };
+                    return Some(Err(Revert::Data(too_few.abi_encode())));
+                };
                 IRollup::getEpochCommitteeCall::abi_encode_returns(&committee)
             }
             (ROLLUP, IRollup::getProposerAtCall::SELECTOR) => {

@@ -4,6 +4,7 @@ mod abi_signatures;
 mod fake_l1;
 mod fuzz_corpus;
 mod generations;
+mod hostile;
 mod l1_reader;
 mod node_client;
 mod node_wire;

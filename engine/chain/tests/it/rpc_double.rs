@@ -21,8 +21,18 @@ pub enum Reply {
         code: i64,
         message: String,
     },
-    /// A body sent as is, with this HTTP status.
+    /// An `eth_call` revert carrying `data` (a custom error), as geth and anvil answer it.
+    Revert {
+        data: String,
+    },
+    /// A recorded body with this HTTP status, replayed under the request's id when it is a JSON-RPC
+    /// answer (recordings carry the id of the request they answered).
     Raw {
+        status: u16,
+        body: String,
+    },
+    /// A body sent exactly as is.
+    Verbatim {
         status: u16,
         body: String,
     },
@@ -91,10 +101,25 @@ async fn serve(State(shared): State<Shared>, body: Bytes) -> Response {
             200,
             json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}}).to_string(),
         ),
-        Reply::Raw { status, body } => (status, body),
+        Reply::Revert { data } => {
+            let error = json!({"code": 3, "message": "execution reverted", "data": data});
+            (200, json!({"jsonrpc": "2.0", "id": id, "error": error}).to_string())
+        }
+        Reply::Raw { status, body } => (status, with_id(body, id)),
+        Reply::Verbatim { status, body } => (status, body),
     };
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+fn with_id(body: String, id: Value) -> String {
+    match serde_json::from_str::<Value>(&body) {
+        Ok(Value::Object(mut answer)) if answer.contains_key("id") => {
+            answer.insert("id".into(), id);
+            Value::Object(answer).to_string()
+        }
+        _ => body,
+    }
 }
 
 pub fn fixture_path(name: &str) -> PathBuf {

@@ -106,18 +106,18 @@ impl NodeState {
     }
 }
 
-struct Setup {
-    node: RpcDouble,
+pub(crate) struct Setup {
+    pub(crate) node: RpcDouble,
     node_state: Arc<Mutex<NodeState>>,
-    l1: RpcDouble,
-    l1_state: Arc<Mutex<FakeL1>>,
+    pub(crate) l1: RpcDouble,
+    pub(crate) l1_state: Arc<Mutex<FakeL1>>,
 }
 
 /// Epoch 3 (slots 12..=15) has committee a0..a3, slot 12+i proposed by a_i; epoch 4 has none.
 /// Checkpoint 1 lands in slot 12 (a0 proposer; a2 signed by position; a1, a3 did not sign),
 /// checkpoint 2 in slot 16. The Sentinel saw slot 13 proposed and attested by a0 and a2,
 /// slot 14 with blocks but no checkpoint, and nothing for slot 15.
-async fn setup(sentinel_on: bool) -> Setup {
+pub(crate) async fn setup(sentinel_on: bool) -> Setup {
     let mut fake = FakeL1::default();
     fake.committees.insert(3, (0..4).map(member).collect());
     for i in 0..4u8 {
@@ -157,7 +157,7 @@ async fn setup(sentinel_on: bool) -> Setup {
 }
 
 impl Setup {
-    async fn source(&self) -> ChainSource {
+    pub(crate) async fn source(&self) -> ChainSource {
         ChainSource::connect(&self.node.url, &self.l1.url).await.expect("source connects")
     }
 }

@@ -12,7 +12,8 @@ use super::errors::sdk_error;
 use super::items::{address_key, from_json, get_address, get_b, get_n, get_s, item, n, s, to_json};
 use super::slots::{TRANSACTION_LIMIT, check_ascending, committee_key, slot_key};
 use super::tables::*;
-use super::{DynamoStore, IDENTITY_ITEM, JSON, VALUE};
+use super::{CHECKPOINT_ITEM, DynamoStore, IDENTITY_ITEM, JSON, VALUE};
+use crate::challenges;
 use crate::codec;
 use crate::outbox::{AuditEntry, Decision, OutboxRecord, Settlement};
 use crate::{
@@ -133,6 +134,56 @@ impl Store for DynamoStore {
         .await
     }
 
+    async fn rewind(&self, from: Slot) -> Result<u64, StoreError> {
+        self.timed("rewind", async {
+            self.stale_fence().await?;
+            match self.read_checkpoint().await? {
+                Some(checkpoint) if checkpoint >= from => {}
+                _ => return Ok(0),
+            }
+            // The checkpoint first: rows past it are not history, so a crash after this line loses nothing.
+            let meta = &self.tables.meta;
+            match from.0.checked_sub(1) {
+                Some(before) => self.put(meta, Self::checkpoint_item(Slot(before))).await?,
+                None => {
+                    self.client
+                        .delete_item()
+                        .table_name(meta)
+                        .set_key(Some(item([(META_PK, s(CHECKPOINT_ITEM))])))
+                        .send()
+                        .await
+                        .map_err(|e| sdk_error(meta, "DeleteItem", e))?;
+                }
+            }
+            let table = &self.tables.slots;
+            let doomed = self.query_slots(SLOTS_PARTITION, ">=", from.0).await?;
+            let kept_epoch = match self.query_slots(SLOTS_PARTITION, "<", from.0).await?.last() {
+                Some(r) => {
+                    Some(codec::decode_slot(get_b(table, r, "row")?).map_err(|e| malformed(table, e))?.epoch)
+                }
+                None => None,
+            };
+            let mut epochs = Vec::new();
+            let mut requests = Vec::with_capacity(doomed.len());
+            for r in &doomed {
+                let slot = get_n(table, r, SLOTS_SK)?;
+                let row = codec::decode_slot(get_b(table, r, "row")?)
+                    .map_err(|e| malformed(table, format!("slot {slot}: {e}")))?;
+                if !epochs.contains(&row.epoch) && Some(row.epoch) != kept_epoch {
+                    epochs.push(row.epoch);
+                }
+                requests.push(delete_request(slot_key(slot))?);
+            }
+            let removed = requests.len() as u64;
+            for epoch in epochs {
+                requests.push(delete_request(committee_key(epoch))?);
+            }
+            self.batch_write(table, requests).await?;
+            Ok(removed)
+        })
+        .await
+    }
+
     async fn put_stats(&self, stats: &[ValidatorStats]) -> Result<(), StoreError> {
         self.timed("put_stats", async {
             // Batch writes cannot carry a condition: check the fence first.
@@ -212,13 +263,29 @@ impl Store for DynamoStore {
 
     async fn put_challenge(&self, challenge: &Challenge) -> Result<(), StoreError> {
         self.timed("put_challenge", async {
+            let table = &self.tables.challenges;
+            // TTL deletes expired rows eventually (within days), so the put also drops them and holds
+            // the user to the maximum: one Query of a partition of at most a few rows. Not atomic with
+            // the put: racing puts of one user may leave one extra until the user's next put.
+            let stored = self.query_partition(table, None, USER, &challenge.user).await?;
+            let stored = stored.iter().map(|i| from_json(table, i, JSON)).collect::<Result<Vec<_>, _>>()?;
+            let displaced = challenges::displaced_by(challenge, &stored);
+            if !displaced.is_empty() {
+                let deletes = displaced
+                    .iter()
+                    .map(|v| {
+                        delete_request(item([(USER, s(&challenge.user)), (VALIDATOR, s(address_key(v)))]))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                self.batch_write(table, deletes).await?;
+            }
             let row = item([
                 (USER, s(challenge.user.clone())),
                 (VALIDATOR, s(address_key(&challenge.validator))),
                 (EXPIRES_AT, n(challenge.expires_ms.div_ceil(1_000))),
                 (JSON, to_json(challenge)?),
             ]);
-            self.put(&self.tables.challenges, row).await
+            self.put(table, row).await
         })
         .await
     }

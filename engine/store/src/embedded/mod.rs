@@ -6,6 +6,8 @@
 //! - `stats`: address → JSON `ValidatorStats`; `links`: validator address → operator (UTF-8)
 //! - `roles`: (subject, role) → JSON [`RoleState`]; `alerts`: (subject, kind) → JSON [`AlertRecord`]
 //! - since version 2: `outbox`, its `outbox_due` and `outbox_settled` indexes, and `audit` (see `outbox.rs`)
+//! - since version 3: `alert_settings`: operator → JSON [`AlertSettings`]; `challenges`: (user, validator
+//!   address) → JSON [`Challenge`], a few per user (see `challenges.rs`)
 //!
 //! Slot facts are the bulk of the file, hence the binary rows; everything else is small and JSON keeps
 //! it readable and forward-compatible. redb is blocking, so every operation runs on tokio's blocking pool.
@@ -21,6 +23,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sparta_core::{Address, Slot, SlotFacts, ValidatorStats};
 
+use crate::challenges;
 use crate::codec::{self, CommitteeRef};
 use crate::error::{SCHEMA_VERSION, StoreError};
 use crate::model::{AlertRecord, AlertSettings, Challenge, Fence, Lease, Link, NetworkIdentity, RoleState};
@@ -333,6 +336,18 @@ fn read_checkpoint(meta: &impl ReadableTable<&'static str, &'static [u8]>) -> Re
     Ok(Some(Slot(u64::from_le_bytes(bytes))))
 }
 
+/// Every challenge `user` holds: one key range, as the user leads the key.
+fn challenges_of(
+    table: &impl ReadableTable<(&'static str, &'static [u8; 20]), &'static [u8]>,
+    user: &str,
+) -> Result<Vec<Challenge>, Fail> {
+    let mut out = Vec::new();
+    for row in table.range((user, &[0u8; 20])..=(user, &[0xffu8; 20]))? {
+        out.push(from_json("challenge", row?.1.value())?);
+    }
+    Ok(out)
+}
+
 /// Reads every value of a JSON table, in key order.
 fn read_all_json<K: redb::Key + 'static, T: DeserializeOwned>(
     db: &Db,
@@ -507,6 +522,51 @@ impl Store for EmbeddedStore {
         .await
     }
 
+    async fn rewind(&self, from: Slot) -> Result<u64, StoreError> {
+        let fence = self.fence.clone();
+        self.run("rewind", move |db| {
+            let txn = db.begin_write()?;
+            check_fence(&txn, fence.as_deref())?;
+            let removed;
+            {
+                let mut meta = txn.open_table(META)?;
+                match read_checkpoint(&meta)? {
+                    Some(checkpoint) if checkpoint >= from => match from.0.checked_sub(1) {
+                        Some(before) => {
+                            meta.insert(KEY_CHECKPOINT, before.to_le_bytes().as_slice())?;
+                        }
+                        None => {
+                            meta.remove(KEY_CHECKPOINT)?;
+                        }
+                    },
+                    _ => return Ok(0),
+                }
+                let mut slots = txn.open_table(SLOTS)?;
+                let doomed: Vec<u64> =
+                    slots.range(from.0..)?.map(|e| e.map(|(k, _)| k.value())).collect::<Result<_, _>>()?;
+                for slot in &doomed {
+                    slots.remove(*slot)?;
+                }
+                removed = doomed.len() as u64;
+                // A forgotten epoch's committee goes too: its slots are read again, committee and all.
+                let mut referenced = BTreeSet::new();
+                for entry in slots.iter()? {
+                    let (slot, row) = entry?;
+                    let row = codec::decode_slot(row.value())
+                        .map_err(|e| Fail::Corrupt(format!("slot {}: {e}", slot.value())))?;
+                    if matches!(row.committee, CommitteeRef::Epoch) {
+                        referenced.insert(row.epoch.0);
+                    }
+                }
+                let mut committees = txn.open_table(COMMITTEES)?;
+                committees.retain(|epoch, _| referenced.contains(&epoch))?;
+            }
+            txn.commit()?;
+            Ok(removed)
+        })
+        .await
+    }
+
     async fn put_stats(&self, stats: &[ValidatorStats]) -> Result<(), StoreError> {
         let stats = stats.to_vec();
         let fence = self.fence.clone();
@@ -586,9 +646,16 @@ impl Store for EmbeddedStore {
         let challenge = challenge.clone();
         self.run("put_challenge", move |db| {
             let bytes = to_json(&challenge)?;
+            let user = challenge.user.as_str();
             let txn = db.begin_write()?;
-            txn.open_table(CHALLENGES)?
-                .insert((challenge.user.as_str(), addr_key(&challenge.validator)), bytes.as_slice())?;
+            {
+                let mut table = txn.open_table(CHALLENGES)?;
+                let stored = challenges_of(&table, user)?;
+                for validator in challenges::displaced_by(&challenge, &stored) {
+                    table.remove((user, addr_key(&validator)))?;
+                }
+                table.insert((user, addr_key(&challenge.validator)), bytes.as_slice())?;
+            }
             txn.commit()?;
             Ok(())
         })

@@ -1,5 +1,6 @@
 //! The one integration test binary of sparta-store.
 
+mod challenges;
 mod dynamo;
 mod embedded;
 mod faults;
