@@ -97,9 +97,11 @@ locals {
 
 data "aws_iam_policy_document" "task" {
   # The calls the store makes (engine/store/src/dynamo): GetItem, PutItem, Query, Scan (start-up
-  # only), BatchWriteItem (stats, trimming), DeleteItem (a /verify taking its challenge),
-  # TransactWriteItems (authorised per item: its Puts and the lease's ConditionCheck). DescribeTable and DescribeTimeToLive serve `sparta migrate`, which creates
-  # nothing when terraform made the tables, so there is no CreateTable or UpdateTimeToLive.
+  # only), BatchWriteItem (stats, trimming, a repair's rewind, a /register dropping expired
+  # challenges), DeleteItem (a /verify taking its challenge, a repair to before the first slot),
+  # TransactWriteItems (authorised per item: its Puts and the lease's ConditionCheck). DescribeTable
+  # and DescribeTimeToLive serve `sparta migrate`, which creates nothing when terraform made the
+  # tables, so there is no CreateTable or UpdateTimeToLive.
   statement {
     sid = "UseTheTables"
     actions = [

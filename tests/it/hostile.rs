@@ -182,6 +182,16 @@ fn huge_answers_and_noisy_errors_bound_memory_and_logs() {
     assert!(peak < 256 << 20, "peak RSS {} MiB under the flood", peak >> 20);
     assert!(logged < 10 << 20, "{logged} bytes of output during the flood");
 
+    // `sparta check` through the flood: a short, clear refusal, and memory stays small.
+    let urls = [format!("http://{}/", f.node_proxy.addr), format!("http://{}/", f.l1_proxy.addr)];
+    let mut check = sparta(&["check", "--node-url", &urls[0], "--l1-url", &urls[1]], f.dir.path());
+    let (status, check_peak) = check.wait_exit_sampling_rss(MINUTE);
+    let output = check.output();
+    eprintln!("check under the flood: peak RSS {} MiB, {} bytes of output", check_peak >> 20, output.len());
+    assert!(!status.success());
+    assert!(output.contains("refused") && output.contains("limit"), "{output}");
+    assert!(check_peak < 256 << 20 && output.len() < 10_000, "{} MiB:\n{output}", check_peak >> 20);
+
     // 2 MB error messages with newlines: cut, escaped, never a forged line.
     f.both(Attack::NoisyErrors);
     std::thread::sleep(Duration::from_secs(5));

@@ -84,13 +84,38 @@ impl Sparta {
 
     /// The process's peak resident memory so far (`VmHWM`), in bytes.
     pub fn peak_rss_bytes(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        self.try_peak_rss_bytes().expect("VmHWM in /proc/<pid>/status")
+    }
+
+    /// As [`Self::peak_rss_bytes`]; `None` once the process is gone.
+    fn try_peak_rss_bytes(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
         let kib = status
             .lines()
             .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .expect("VmHWM in /proc/<pid>/status");
-        kib * 1024
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())?;
+        Some(kib * 1024)
+    }
+
+    /// Waits for the process to exit, sampling its peak memory every 20 ms; returns its status and
+    /// the highest peak seen.
+    pub fn wait_exit_sampling_rss(&mut self, timeout: Duration) -> (ExitStatus, u64) {
+        let started = Instant::now();
+        let mut peak = 0;
+        loop {
+            self.collect();
+            if let Some(status) = self.child.try_wait().unwrap() {
+                std::thread::sleep(Duration::from_millis(50));
+                self.collect();
+                return (status, peak);
+            }
+            peak = peak.max(self.try_peak_rss_bytes().unwrap_or(0));
+            if started.elapsed() > timeout {
+                let _ = self.child.kill();
+                panic!("still running after {timeout:?}; output:\n{}", self.seen.join("\n"));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// SIGKILL: no chance to clean up, as in a power cut or an OOM kill.

@@ -3,13 +3,13 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::ReturnValue;
-use sparta_core::{Address, Slot, SlotFacts, ValidatorStats};
+use aws_sdk_dynamodb::types::{ReturnValue, WriteRequest};
+use sparta_core::{Address, Epoch, Slot, SlotFacts, ValidatorStats};
 
 use super::calls::{delete_request, put_request};
 use super::errors::malformed;
 use super::errors::sdk_error;
-use super::items::{address_key, from_json, get_address, get_b, get_n, get_s, item, n, s, to_json};
+use super::items::{Item, address_key, from_json, get_address, get_b, get_n, get_s, item, n, s, to_json};
 use super::slots::{TRANSACTION_LIMIT, check_ascending, committee_key, slot_key};
 use super::tables::*;
 use super::{CHECKPOINT_ITEM, DynamoStore, IDENTITY_ITEM, JSON, VALUE};
@@ -104,17 +104,7 @@ impl Store for DynamoStore {
             self.stale_fence().await?;
             let table = &self.tables.slots;
             let doomed = self.query_slots(SLOTS_PARTITION, "<", before.0).await?;
-            let mut epochs = Vec::new();
-            let mut requests = Vec::with_capacity(doomed.len());
-            for r in &doomed {
-                let slot = get_n(table, r, SLOTS_SK)?;
-                let row = codec::decode_slot(get_b(table, r, "row")?)
-                    .map_err(|e| malformed(table, format!("slot {slot}: {e}")))?;
-                if !epochs.contains(&row.epoch) {
-                    epochs.push(row.epoch);
-                }
-                requests.push(delete_request(slot_key(slot))?);
-            }
+            let (mut requests, epochs) = deletions(table, &doomed)?;
             let removed = requests.len() as u64;
             // Epochs only grow with slots, so only the first remaining row's epoch can still need a
             // committee among the trimmed ones.
@@ -163,19 +153,9 @@ impl Store for DynamoStore {
                 }
                 None => None,
             };
-            let mut epochs = Vec::new();
-            let mut requests = Vec::with_capacity(doomed.len());
-            for r in &doomed {
-                let slot = get_n(table, r, SLOTS_SK)?;
-                let row = codec::decode_slot(get_b(table, r, "row")?)
-                    .map_err(|e| malformed(table, format!("slot {slot}: {e}")))?;
-                if !epochs.contains(&row.epoch) && Some(row.epoch) != kept_epoch {
-                    epochs.push(row.epoch);
-                }
-                requests.push(delete_request(slot_key(slot))?);
-            }
+            let (mut requests, epochs) = deletions(table, &doomed)?;
             let removed = requests.len() as u64;
-            for epoch in epochs {
+            for epoch in epochs.into_iter().filter(|e| Some(*e) != kept_epoch) {
                 requests.push(delete_request(committee_key(epoch))?);
             }
             self.batch_write(table, requests).await?;
@@ -513,4 +493,20 @@ impl Store for DynamoStore {
     fn fenced(&self, fence: Fence) -> std::sync::Arc<dyn Store> {
         std::sync::Arc::new(Self { fence: Some(fence), ..self.clone() })
     }
+}
+
+/// The deletes of the slot rows `doomed`, and the epochs those rows belong to (ascending, each once).
+fn deletions(table: &str, doomed: &[Item]) -> Result<(Vec<WriteRequest>, Vec<Epoch>), StoreError> {
+    let mut epochs = Vec::new();
+    let mut requests = Vec::with_capacity(doomed.len());
+    for r in doomed {
+        let slot = get_n(table, r, SLOTS_SK)?;
+        let row = codec::decode_slot(get_b(table, r, "row")?)
+            .map_err(|e| malformed(table, format!("slot {slot}: {e}")))?;
+        if !epochs.contains(&row.epoch) {
+            epochs.push(row.epoch);
+        }
+        requests.push(delete_request(slot_key(slot))?);
+    }
+    Ok((requests, epochs))
 }

@@ -310,6 +310,28 @@ fn lease_key(name: &str) -> String {
 }
 
 /// Refuses the transaction unless `fence` (if any) holds the lease's current token.
+/// Removes the slot rows in `range`, then every epoch committee no remaining row refers to; returns
+/// how many rows went.
+fn remove_slots(txn: &redb::WriteTransaction, range: impl std::ops::RangeBounds<u64>) -> Result<u64, Fail> {
+    let mut slots = txn.open_table(SLOTS)?;
+    let doomed: Vec<u64> =
+        slots.range(range)?.map(|e| e.map(|(k, _)| k.value())).collect::<Result<_, _>>()?;
+    for slot in &doomed {
+        slots.remove(*slot)?;
+    }
+    let mut referenced = BTreeSet::new();
+    for entry in slots.iter()? {
+        let (slot, row) = entry?;
+        let row = codec::decode_slot(row.value())
+            .map_err(|e| Fail::Corrupt(format!("slot {}: {e}", slot.value())))?;
+        if matches!(row.committee, CommitteeRef::Epoch) {
+            referenced.insert(row.epoch.0);
+        }
+    }
+    txn.open_table(COMMITTEES)?.retain(|epoch, _| referenced.contains(&epoch))?;
+    Ok(doomed.len() as u64)
+}
+
 fn check_fence(txn: &redb::WriteTransaction, fence: Option<&Fence>) -> Result<(), Fail> {
     let Some(fence) = fence else { return Ok(()) };
     let meta = txn.open_table(META)?;
@@ -494,28 +516,7 @@ impl Store for EmbeddedStore {
         self.run("trim_history", move |db| {
             let txn = db.begin_write()?;
             check_fence(&txn, fence.as_deref())?;
-            let removed;
-            {
-                let mut slots = txn.open_table(SLOTS)?;
-                let doomed: Vec<u64> =
-                    slots.range(..before.0)?.map(|e| e.map(|(k, _)| k.value())).collect::<Result<_, _>>()?;
-                for slot in &doomed {
-                    slots.remove(*slot)?;
-                }
-                removed = doomed.len() as u64;
-                // Keep exactly the committees that remaining rows still refer to.
-                let mut referenced = BTreeSet::new();
-                for entry in slots.iter()? {
-                    let (slot, row) = entry?;
-                    let row = codec::decode_slot(row.value())
-                        .map_err(|e| Fail::Corrupt(format!("slot {}: {e}", slot.value())))?;
-                    if matches!(row.committee, CommitteeRef::Epoch) {
-                        referenced.insert(row.epoch.0);
-                    }
-                }
-                let mut committees = txn.open_table(COMMITTEES)?;
-                committees.retain(|epoch, _| referenced.contains(&epoch))?;
-            }
+            let removed = remove_slots(&txn, ..before.0)?;
             txn.commit()?;
             Ok(removed)
         })
@@ -527,7 +528,6 @@ impl Store for EmbeddedStore {
         self.run("rewind", move |db| {
             let txn = db.begin_write()?;
             check_fence(&txn, fence.as_deref())?;
-            let removed;
             {
                 let mut meta = txn.open_table(META)?;
                 match read_checkpoint(&meta)? {
@@ -541,26 +541,9 @@ impl Store for EmbeddedStore {
                     },
                     _ => return Ok(0),
                 }
-                let mut slots = txn.open_table(SLOTS)?;
-                let doomed: Vec<u64> =
-                    slots.range(from.0..)?.map(|e| e.map(|(k, _)| k.value())).collect::<Result<_, _>>()?;
-                for slot in &doomed {
-                    slots.remove(*slot)?;
-                }
-                removed = doomed.len() as u64;
-                // A forgotten epoch's committee goes too: its slots are read again, committee and all.
-                let mut referenced = BTreeSet::new();
-                for entry in slots.iter()? {
-                    let (slot, row) = entry?;
-                    let row = codec::decode_slot(row.value())
-                        .map_err(|e| Fail::Corrupt(format!("slot {}: {e}", slot.value())))?;
-                    if matches!(row.committee, CommitteeRef::Epoch) {
-                        referenced.insert(row.epoch.0);
-                    }
-                }
-                let mut committees = txn.open_table(COMMITTEES)?;
-                committees.retain(|epoch, _| referenced.contains(&epoch))?;
             }
+            // A forgotten epoch's committee goes too: its slots are read again, committee and all.
+            let removed = remove_slots(&txn, from.0..)?;
             txn.commit()?;
             Ok(removed)
         })
