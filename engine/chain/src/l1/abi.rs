@@ -117,6 +117,8 @@ sol! {
     /// The revert by which L1 says an epoch has no committee because too few validators were in the
     /// set when it was sampled (the one sanctioned empty committee while a target size is set).
     error ValidatorSelection__InsufficientValidatorSetSize(uint256 actual, uint256 expected);
+    /// The same revert under its name before August 2025 (2.x rollups).
+    error ValidatorSelection__InsufficientCommitteeSize(uint256 actual, uint256 expected);
 
     /// The Rollup instance. Events from its libraries are emitted by the Rollup address.
     #[sol(rpc)]

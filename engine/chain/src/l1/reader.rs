@@ -13,7 +13,10 @@ use sparta_core::{AttesterStatus, ChainTiming, Epoch, Slot};
 
 use alloy::rpc::client::RpcClient;
 
-use super::abi::{IRegistry, IRollup, ISlasher, ValidatorSelection__InsufficientValidatorSetSize};
+use super::abi::{
+    IRegistry, IRollup, ISlasher, ValidatorSelection__InsufficientCommitteeSize,
+    ValidatorSelection__InsufficientValidatorSetSize,
+};
 use super::error::L1Error;
 use super::events::{L1Event, decode_log, known_topics};
 use crate::instrument::timed;
@@ -221,8 +224,11 @@ impl L1Reader {
                     if !err.is_revert() {
                         return Err(err);
                     }
-                    let too_few = ValidatorSelection__InsufficientValidatorSetSize::SELECTOR;
-                    Ok(data.is_some_and(|data| data.starts_with(&too_few)))
+                    let too_few = [
+                        ValidatorSelection__InsufficientValidatorSetSize::SELECTOR,
+                        ValidatorSelection__InsufficientCommitteeSize::SELECTOR,
+                    ];
+                    Ok(data.is_some_and(|data| too_few.iter().any(|selector| data.starts_with(selector))))
                 }
             }
         })

@@ -9,7 +9,8 @@ use alloy_primitives::{Address, Bytes, LogData, U256, hex};
 use alloy_sol_types::{SolCall, SolError, SolEvent};
 use serde_json::{Value, json};
 use sparta_chain::l1::abi::{
-    ChainTips, IRegistry, IRollup, ISlasher, ValidatorSelection__InsufficientValidatorSetSize,
+    ChainTips, IRegistry, IRollup, ISlasher, ValidatorSelection__InsufficientCommitteeSize,
+    ValidatorSelection__InsufficientValidatorSetSize,
 };
 use sparta_core::{ChainTiming, Slot};
 
@@ -32,6 +33,8 @@ pub struct FakeL1 {
     pub target_committee_size: u64,
     /// What `getGenesisTime` answers (the timing's genesis unless a test lies).
     pub genesis_time_s: u64,
+    /// Reverts "too few validators" under the error's 2.x name.
+    pub v2_error_names: bool,
     pub l1_block_at_genesis: u64,
     pub committees: HashMap<u64, Vec<Address>>,
     /// Epochs whose committee query reverts (not yet stable).
@@ -52,6 +55,7 @@ impl Default for FakeL1 {
             rollup: ROLLUP,
             target_committee_size: 4,
             genesis_time_s: TIMING.genesis_time_s,
+            v2_error_names: false,
             l1_block_at_genesis: 100,
             committees: HashMap::new(),
             unstable_epochs: HashSet::new(),
@@ -167,11 +171,13 @@ impl FakeL1 {
                 }
                 // As the contract does: an epoch without a committee had too few validators.
                 let Some(committee) = self.committees.get(&epoch).cloned() else {
-                    let too_few = ValidatorSelection__InsufficientValidatorSetSize {
-                        actual: U256::ZERO,
-                        expected: U256::from(self.target_committee_size),
+                    let (actual, expected) = (U256::ZERO, U256::from(self.target_committee_size));
+                    let data = if self.v2_error_names {
+                        ValidatorSelection__InsufficientCommitteeSize { actual, expected }.abi_encode()
+                    } else {
+                        ValidatorSelection__InsufficientValidatorSetSize { actual, expected }.abi_encode()
                     };
-                    return Some(Err(Revert::Data(too_few.abi_encode())));
+                    return Some(Err(Revert::Data(data)));
                 };
                 IRollup::getEpochCommitteeCall::abi_encode_returns(&committee)
             }

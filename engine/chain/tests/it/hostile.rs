@@ -176,8 +176,11 @@ async fn an_empty_committee_nobody_explains_is_refused_and_counted() {
     assert!(matches!(err, SourceError::Implausible { slot: at, .. } if at == slot), "{err}");
     assert!(telemetry.render().contains(r#"sparta_chain_implausible_total{kind="empty_committee"} 1"#));
 
-    // The contract's own "too few validators" revert explains it.
+    // The contract's own "too few validators" revert explains it, under either of its names.
     s.l1_state.lock().unwrap().committees.remove(&4);
     let facts = source.slot_facts(slot).await.expect("explained");
     assert!(facts.committee.is_empty() && facts.epoch == Epoch(4));
+    s.l1_state.lock().unwrap().v2_error_names = true;
+    let mut source = s.source().await;
+    assert!(source.slot_facts(slot).await.expect("explained the 2.x way").committee.is_empty());
 }
