@@ -31,6 +31,8 @@ pub(crate) struct DevnetParams {
     seed: u64,
     protocol: Generation,
     genesis_time_s: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    escape_hatch: Vec<u64>,
 }
 
 impl DevnetParams {
@@ -43,6 +45,7 @@ impl DevnetParams {
             seed: args.seed,
             protocol: args.protocol,
             genesis_time_s,
+            escape_hatch: args.escape_hatch.clone(),
         }
     }
 
@@ -55,6 +58,7 @@ impl DevnetParams {
             seed: self.seed,
             genesis_time_s: self.genesis_time_s,
             protocol: self.protocol,
+            escape_hatch_epochs: self.escape_hatch.clone(),
             ..DevnetConfig::default()
         }
     }
@@ -98,6 +102,9 @@ pub(crate) fn validate(args: &NetworkArgs) -> anyhow::Result<()> {
     }
     if args.committee > args.validators {
         bail!("--committee ({}) cannot exceed --validators ({})", args.committee, args.validators);
+    }
+    if !args.escape_hatch.is_empty() && args.protocol < Generation::V5 {
+        bail!("--escape-hatch needs --protocol v5 or v6 (the escape hatch came with 5.x)");
     }
     Ok(())
 }

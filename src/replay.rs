@@ -36,6 +36,8 @@ struct ReplayParams {
 
 pub async fn main(args: ReplayArgs) -> anyhow::Result<()> {
     devnet::validate(&args.network)?;
+    // The replay reads the simulated history directly, not through the L1 views the hatch is read from.
+    anyhow::ensure!(args.network.escape_hatch.is_empty(), "replay does not simulate the escape hatch");
     if args.to_slot < args.from_slot {
         bail!("--to-slot ({}) is before --from-slot ({})", args.to_slot, args.from_slot);
     }

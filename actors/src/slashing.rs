@@ -1,5 +1,5 @@
 //! The slashing detector: turns executed slashes and attester status changes from L1 into role
-//! flags and alerts. It acknowledges a batch only after both the role assigner and the alert
+//! flags and alerts (and passes the escape hatch's state on to the alert publisher). It acknowledges a batch only after both the role assigner and the alert
 //! publisher acknowledged, so the watcher re-delivers anything a crash interrupted; both
 //! downstream steps are idempotent.
 
@@ -87,6 +87,10 @@ async fn handle_events(ctx: &EngineContext, events: &[ChainEvent]) -> Result<(),
             ChainEvent::Pruned { proven_checkpoint, pending_checkpoint, slot } => {
                 warn!(proven_checkpoint, pending_checkpoint, slot = %slot, "pending chain pruned");
                 metrics::counter!(catalog::NETWORK_PRUNES_TOTAL).increment(1);
+            }
+            ChainEvent::EscapeHatch { epoch, open, slot } => {
+                let (epoch, open, slot) = (*epoch, *open, *slot);
+                alert(ctx, |reply| AlertMsg::EscapeHatch { epoch, open, slot, reply }).await?;
             }
             ChainEvent::SlotObserved(_) => {}
         }

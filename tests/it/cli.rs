@@ -145,6 +145,16 @@ fn check_prints_the_facts_and_names_the_generation_of_each_served_devnet() {
 }
 
 #[test]
+fn an_escape_hatch_is_refused_on_a_network_from_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut run =
+        sparta(&["devnet", "serve", "--protocol", "v4", "--escape-hatch", "3", "--for", "1s"], dir.path());
+    let (status, _) = run.wait_exit(MINUTE);
+    assert!(!status.success());
+    assert!(run.output().contains("--escape-hatch needs --protocol v5 or v6"), "{}", run.output());
+}
+
+#[test]
 fn check_fails_clearly_when_the_node_is_unreachable() {
     let dir = tempfile::tempdir().unwrap();
     // Port 9 (discard) on loopback: nothing listens there in the test environment.

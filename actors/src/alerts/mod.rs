@@ -25,7 +25,7 @@ use sparta_core::freshness::Freshness;
 use sparta_core::monitor::SlotSummary;
 use sparta_core::outage::NetworkHealth;
 use sparta_core::policy::AlertKind;
-use sparta_core::{Address, AttesterStatus, SlashVotes, SlashedEvent, Slot};
+use sparta_core::{Address, AttesterStatus, Epoch, SlashVotes, SlashedEvent, Slot};
 use sparta_store::{AlertRecord, AlertSettings, Link};
 use tracing::warn;
 
@@ -55,6 +55,13 @@ pub enum AlertMsg {
     /// A tally slashing round's votes, or its execution.
     SlashVotes {
         votes: SlashVotes,
+        reply: RpcReplyPort<()>,
+    },
+    /// Whether the escape hatch is open in an epoch just read.
+    EscapeHatch {
+        epoch: Epoch,
+        open: bool,
+        slot: Slot,
         reply: RpcReplyPort<()>,
     },
     /// Alerts firing now.
@@ -221,6 +228,21 @@ impl Actor for AlertPublisher {
                     let subject = Subject::Validator(target.validator);
                     observe(state, subject, AlertKind::SlashVote, &observation, votes.slot).await?;
                 }
+                let _ = reply.send(());
+            }
+            AlertMsg::EscapeHatch { epoch, open, slot, reply } => {
+                let observation = match open {
+                    false => Observation::Healthy,
+                    true => Observation::Breach(Breach::new(
+                        AlertKind::EscapeHatch.default_severity(),
+                        1.0,
+                        format!(
+                            "the escape hatch is open in epoch {epoch}: proposals bypass the committee, so no \
+                             miss counts against anyone until it closes"
+                        ),
+                    )),
+                };
+                observe(state, Subject::Network, AlertKind::EscapeHatch, &observation, slot).await?;
                 let _ = reply.send(());
             }
             AlertMsg::Firing(reply) => {

@@ -156,6 +156,9 @@ fn message(state: &AlertState, told: &Told<'_>) -> String {
                 }
                 AlertKind::StaleData => format!("chain data is fresh again (slot {now})"),
                 AlertKind::NetworkOutage => format!("committees attest again (slot {now})"),
+                AlertKind::EscapeHatch => {
+                    format!("the escape hatch closed; committees have their duties again (slot {now})")
+                }
                 _ => incident.evidence.clone(),
             };
             format!("[resolved] {} for {who}: {why} (firing since slot {started})", kind.as_str())

@@ -33,6 +33,18 @@ fn posts(h: &Harness, starting: &str) -> Vec<String> {
         .collect()
 }
 
+/// Every (user, role) the run took away.
+fn removals(h: &Harness) -> BTreeSet<(String, String)> {
+    h.sink
+        .actions()
+        .into_iter()
+        .filter_map(|a| match a {
+            DiscordAction::RemoveRole { user, role, .. } => Some((user, role)),
+            _ => None,
+        })
+        .collect()
+}
+
 fn operator_of(h: &Harness, validator: Address) -> String {
     let i = h.devnet().network.validators().iter().position(|v| v.address == validator).expect("a validator");
     format!("operator-{:03}", i + 1)
@@ -110,6 +122,41 @@ async fn a_network_wide_outage_is_one_moderator_notice_and_no_dm_storm() {
     engine.stop().await;
     let storm = paged_in(&blind, around);
     assert!(storm.len() >= 8, "without excusing, the outage pages {storm:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_escape_hatch_gives_nobody_a_miss_and_is_told_when_it_opens_and_closes() {
+    // Epochs 3 and 4 (slots 24..=39) under the escape hatch, with a p2p outage inside them that
+    // would otherwise make the whole committee miss: while the hatch is open, nobody has duties.
+    let network = DevnetConfig { committee_size: 24, ..devnet_config() };
+    let hatch = DevnetConfig {
+        escape_hatch_epochs: vec![3, 4],
+        p2p_outages: vec![SlotRange { first: 26, last: 36 }],
+        ..network.clone()
+    };
+    let (h, _) = run_through(hatch.clone(), 64).await;
+    let (calm, _) = run_through(network, 64).await;
+    let (unhatched, _) = run_through(DevnetConfig { escape_hatch_epochs: vec![], ..hatch }, 64).await;
+
+    let opened = posts(&h, "[info] escape-hatch");
+    assert_eq!(opened.len(), 1, "one notice when it opens: {opened:#?}");
+    assert!(opened[0].contains("open in epoch 3"), "{}", opened[0]);
+    let closed = posts(&h, "[resolved] escape-hatch");
+    assert_eq!(closed.len(), 1, "one when it closes: {closed:#?}");
+    assert!(closed[0].contains("escape hatch closed"), "{}", closed[0]);
+    assert!(posts(&calm, "[info] escape-hatch").is_empty(), "no hatch, no notice");
+
+    assert_eq!(paged_in(&h, 24..=39), BTreeSet::new(), "nobody paged for a hatch epoch");
+    assert!(
+        posts(&h, "[warning] network-outage").is_empty(),
+        "the outage fell in the hatch: no duties, no outage"
+    );
+    assert!(removals(&h).is_subset(&removals(&calm)), "no role lost that a calm network would keep");
+    // The same outage without the hatch is judged: the test sees what it guards against.
+    assert!(!posts(&unhatched, "[warning] network-outage").is_empty());
+    let hatch_slots = h.store.slot_history(sparta_core::Slot(24)).await.unwrap();
+    assert!(hatch_slots.iter().take(16).all(|f| f.committee.is_empty()), "no duties in slots 24..=39");
+    assert!(!hatch_slots[16].committee.is_empty(), "duties again from slot 40");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -95,6 +95,9 @@ pub struct ChainSource {
     rounds: BTreeMap<u64, RoundVotes>,
     /// Epochs whose empty committee L1 explained (too few validators when they were sampled).
     explained_empty: HashSet<Epoch>,
+    /// The last epoch whose escape-hatch state was said, and what was said but not yet handed over.
+    hatch_said: Option<Epoch>,
+    hatch_events: Vec<ChainEvent>,
 }
 
 impl std::fmt::Debug for ChainSource {
@@ -116,6 +119,8 @@ impl ChainSource {
             tally: None,
             rounds: BTreeMap::new(),
             explained_empty: HashSet::new(),
+            hatch_said: None,
+            hatch_events: Vec::new(),
         }
     }
 
@@ -183,6 +188,18 @@ impl ChainSource {
     /// What happened in `slot`: its committee, proposer, outcome and attesters.
     pub async fn slot_facts(&mut self, slot: Slot) -> Result<SlotFacts, SourceError> {
         let epoch = self.timing().epoch_of(slot);
+        if self.hatch_open(epoch, slot).await? {
+            // Proposals bypass the committee: nobody has duties, so nothing is judged.
+            return Ok(SlotFacts {
+                slot,
+                epoch,
+                committee: Arc::from([]),
+                proposer: None,
+                outcome: ProposalOutcome::Mined,
+                attested: CommitteeBits::default(),
+                generation: self.generation,
+            });
+        }
         let committee = self.l1.committee(epoch).await?;
         let checkpoint = self.checkpoint_at(slot).await?;
         let mut facts = SlotFacts {
@@ -212,6 +229,19 @@ impl ChainSource {
         Ok(facts)
     }
 
+    /// Whether the escape hatch is open in `epoch`; the first slot read of each epoch says so as an
+    /// event (on rollups that have a hatch), handed over with the next L1 events.
+    async fn hatch_open(&mut self, epoch: Epoch, slot: Slot) -> Result<bool, SourceError> {
+        let open = self.l1.hatch_open(epoch).await?;
+        if let Some(open) = open
+            && self.hatch_said != Some(epoch)
+        {
+            self.hatch_said = Some(epoch);
+            self.hatch_events.push(ChainEvent::EscapeHatch { epoch, open, slot });
+        }
+        Ok(open == Some(true))
+    }
+
     /// An empty committee is committed only when it can be true: fewer active validators than a
     /// committee needs, or L1 saying the set was too small when the epoch was sampled. Otherwise (a
     /// future epoch, a provider lying) the slot is refused and read again later.
@@ -239,7 +269,7 @@ impl ChainSource {
     }
 
     /// L1 events in `[from_block, to_block]` as engine events: slashes, the status changes they
-    /// cause, and prunes.
+    /// cause, and prunes; then the escape hatch's state in the epochs read since.
     pub async fn events_between(
         &mut self,
         from_block: u64,
@@ -298,6 +328,8 @@ impl ChainSource {
                 Err(err) => return Err(err),
             }
         }
+        // The escape hatch's state as the slots read since the last call found it.
+        out.append(&mut self.hatch_events);
         Ok(out)
     }
 

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Address;
 use crate::facts::SlotFacts;
-use crate::time::Slot;
+use crate::time::{Epoch, Slot};
 
 /// An attester's status in the Rollup (`getStatus`): `NONE=0, VALIDATING=1, ZOMBIE=2, EXITING=3`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -110,6 +110,13 @@ pub enum ChainEvent {
         pending_checkpoint: u64,
         slot: Slot,
     },
+    /// Whether the escape hatch is open in `epoch` (said for every epoch read, so a restart repeats
+    /// the current state and the alert publisher's record decides what is news).
+    EscapeHatch {
+        epoch: Epoch,
+        open: bool,
+        slot: Slot,
+    },
 }
 
 impl ChainEvent {
@@ -118,7 +125,9 @@ impl ChainEvent {
             ChainEvent::SlotObserved(f) => f.slot,
             ChainEvent::Slashed(s) => s.slot,
             ChainEvent::SlashVotes(v) => v.slot,
-            ChainEvent::AttesterStatusChanged { slot, .. } | ChainEvent::Pruned { slot, .. } => *slot,
+            ChainEvent::AttesterStatusChanged { slot, .. }
+            | ChainEvent::Pruned { slot, .. }
+            | ChainEvent::EscapeHatch { slot, .. } => *slot,
         }
     }
 }

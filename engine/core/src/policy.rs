@@ -194,6 +194,9 @@ pub enum AlertKind {
     StaleData,
     /// Votes of an open tally slashing round would slash the validator.
     SlashVote,
+    /// The escape hatch is open: proposals bypass the committee, so nobody's misses count (subject:
+    /// the network; told when it opens and when it closes).
+    EscapeHatch,
 }
 
 impl AlertKind {
@@ -206,11 +209,12 @@ impl AlertKind {
             Self::NetworkOutage => "network-outage",
             Self::StaleData => "stale-data",
             Self::SlashVote => "slash-vote",
+            Self::EscapeHatch => "escape-hatch",
         }
     }
 
     /// Every kind, for parsing and listing.
-    pub const ALL: [AlertKind; 7] = [
+    pub const ALL: [AlertKind; 8] = [
         Self::AttestationMisses,
         Self::Slashed,
         Self::StatusChanged,
@@ -218,6 +222,7 @@ impl AlertKind {
         Self::NetworkOutage,
         Self::StaleData,
         Self::SlashVote,
+        Self::EscapeHatch,
     ];
 
     /// When this kind is told. Misses and outages wait out the pending period (they flap); the
@@ -234,6 +239,8 @@ impl AlertKind {
     pub fn default_severity(self) -> Severity {
         match self {
             Self::Slashed => Severity::Critical,
+            // A change of rules to know about, not a fault.
+            Self::EscapeHatch => Severity::Info,
             _ => Severity::Warning,
         }
     }

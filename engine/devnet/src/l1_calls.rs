@@ -8,10 +8,11 @@ use alloy_primitives::{Address, Bytes, U256};
 use alloy_sol_types::{Revert, SolCall, SolError};
 use serde_json::json;
 use sparta_chain::l1::abi::{
-    AttesterConfig, AttesterView, ChainTips, CheckpointLog, Exit, FeeHeader, G1Point, IGSE, IRegistry,
-    IRollup, IRollupV2, ISlasher, ITallySlashingProposer, ValidatorSelection__InsufficientValidatorSetSize,
+    AttesterConfig, AttesterView, ChainTips, CheckpointLog, Exit, FeeHeader, G1Point, IEscapeHatch, IGSE,
+    IRegistry, IRollup, IRollupV2, ISlasher, ITallySlashingProposer,
+    ValidatorSelection__InsufficientValidatorSetSize,
 };
-use sparta_core::{AttesterStatus, Epoch, Slot};
+use sparta_core::{AttesterStatus, Epoch, Generation, Slot};
 
 use crate::derive;
 use crate::jsonrpc::RpcError;
@@ -20,6 +21,9 @@ use crate::params::{
     self, EXECUTION_DELAY_IN_ROUNDS, EXIT_DELAY_S, L1_GENESIS_BLOCK, LAG_IN_EPOCHS_FOR_RANDAO,
     LAG_IN_EPOCHS_FOR_VALIDATOR_SET, LIFETIME_IN_ROUNDS, ROUND_SIZE_IN_EPOCHS, SLASH_OFFSET_IN_ROUNDS,
 };
+
+/// The escape hatch contract, when the network has one (5.x on, with hatch epochs scripted).
+pub const ESCAPE_HATCH: Address = Address::repeat_byte(0xe5);
 
 /// Geth's code for a revert that carries data.
 pub const EXECUTION_REVERTED: i64 = 3;
@@ -78,8 +82,33 @@ impl Contracts<'_> {
             a if a == addresses.gse_address => self.gse(selector, data),
             a if a == addresses.slasher_address => self.slasher(selector),
             a if a == addresses.slashing_proposer_address => self.tally(selector, data),
+            ESCAPE_HATCH if self.has_escape_hatch() => self.escape_hatch(selector, data),
             // An address without code: the call succeeds with empty return data, as on a real chain.
             _ => Ok(Vec::new()),
+        }
+    }
+
+    /// 5.x and 6.x rollups know the escape hatch; the devnet installs one when hatch epochs are
+    /// scripted.
+    fn has_escape_hatch(&self) -> bool {
+        self.network.config().protocol >= Generation::V5
+            && !self.network.config().escape_hatch_epochs.is_empty()
+    }
+
+    fn escape_hatch(&self, selector: [u8; 4], data: &[u8]) -> Result<Vec<u8>, RpcError> {
+        match selector {
+            IEscapeHatch::isHatchOpenCall::SELECTOR => {
+                let call = decode::<IEscapeHatch::isHatchOpenCall>(data)?;
+                let epoch = u64::try_from(call._epoch).unwrap_or(u64::MAX);
+                let open = self.network.config().escape_hatch_epochs.contains(&epoch);
+                // The designated proposer is nobody's concern here: any fixed address will do.
+                let proposer = if open { Address::repeat_byte(0xe6) } else { Address::ZERO };
+                ret::<IEscapeHatch::isHatchOpenCall>(IEscapeHatch::isHatchOpenReturn {
+                    isOpen: open,
+                    proposer,
+                })
+            }
+            _ => Err(no_such_function()),
         }
     }
 
@@ -134,6 +163,12 @@ impl Contracts<'_> {
                 let call = decode::<getCheckpointCall>(data)?;
                 ret::<getCheckpointCall>(self.checkpoint_log(call._checkpointNumber)?)
             }
+            // Before 5.x the rollup has no such function.
+            getEscapeHatchForEpochCall::SELECTOR if config.protocol >= Generation::V5 => ret::<
+                getEscapeHatchForEpochCall,
+            >(
+                if self.has_escape_hatch() { ESCAPE_HATCH } else { Address::ZERO },
+            ),
             getEpochCommitteeCall::SELECTOR => {
                 let call = decode::<getEpochCommitteeCall>(data)?;
                 let epoch = self.stable_epoch(call._epoch)?;

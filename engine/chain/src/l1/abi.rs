@@ -114,6 +114,13 @@ sol! {
         bytes32 s;
     }
 
+    /// The escape hatch (5.x on): in an open hatch epoch a designated proposer proposes without the
+    /// committee.
+    #[sol(rpc)]
+    interface IEscapeHatch {
+        function isHatchOpen(uint256 _epoch) external view returns (bool isOpen, address proposer);
+    }
+
     /// The revert by which L1 says an epoch has no committee because too few validators were in the
     /// set when it was sampled (the one sanctioned empty committee while a target size is set).
     error ValidatorSelection__InsufficientValidatorSetSize(uint256 actual, uint256 expected);
@@ -138,6 +145,8 @@ sol! {
         function getTips() external view returns (ChainTips memory);
         function getCheckpoint(uint256 _checkpointNumber) external view returns (CheckpointLog memory);
         function getEpochCommittee(uint256 _epoch) external returns (address[] memory);
+        /// 5.x on: the escape hatch in force at the epoch's start (zero when there is none).
+        function getEscapeHatchForEpoch(uint256 _epoch) external view returns (address);
         function getCommitteeAt(uint256 _ts) external returns (address[] memory);
         function getProposerAt(uint256 _ts) external returns (address);
         function getSampleSeedAt(uint256 _ts) external view returns (uint256);

@@ -14,7 +14,7 @@ use sparta_core::{AttesterStatus, ChainTiming, Epoch, Slot};
 use alloy::rpc::client::RpcClient;
 
 use super::abi::{
-    IRegistry, IRollup, ISlasher, ValidatorSelection__InsufficientCommitteeSize,
+    IEscapeHatch, IRegistry, IRollup, ISlasher, ValidatorSelection__InsufficientCommitteeSize,
     ValidatorSelection__InsufficientValidatorSetSize,
 };
 use super::error::L1Error;
@@ -61,6 +61,8 @@ pub struct L1Reader {
     log_chunk_blocks: u64,
     /// Committees never change once an epoch is stable, so each is read once.
     committees: Mutex<HashMap<Epoch, Arc<[Address]>>>,
+    /// Whether the escape hatch is open, per epoch read (`None`: the rollup has no escape hatch).
+    hatches: Mutex<HashMap<Epoch, Option<bool>>>,
 }
 
 impl std::fmt::Debug for L1Reader {
@@ -155,6 +157,7 @@ impl L1Reader {
             params,
             log_chunk_blocks: DEFAULT_LOG_CHUNK_BLOCKS,
             committees: Mutex::default(),
+            hatches: Mutex::default(),
         })
     }
 
@@ -203,6 +206,39 @@ impl L1Reader {
         let committee: Arc<[Address]> = list.into();
         self.committees.lock().unwrap_or_else(|p| p.into_inner()).insert(epoch, committee.clone());
         Ok(committee)
+    }
+
+    /// Whether the escape hatch is open in `epoch` (a settled one: the answer is final, so it is read
+    /// once); `None` when the rollup has none (before 5.x, or none configured).
+    pub async fn hatch_open(&self, epoch: Epoch) -> Result<Option<bool>, L1Error> {
+        if let Some(hit) = self.hatches.lock().unwrap_or_else(|p| p.into_inner()).get(&epoch) {
+            return Ok(*hit);
+        }
+        let at = U256::from(epoch.0);
+        let lookup = self.rollup.getEscapeHatchForEpoch(at);
+        let hatch = timed("l1", "getEscapeHatchForEpoch", async {
+            match lookup.call().await.map_err(|e| self.call_error("getEscapeHatchForEpoch", e)) {
+                Ok(hatch) => Ok((!hatch.is_zero()).then_some(hatch)),
+                // A rollup from before the escape hatch has no such function.
+                Err(err) if err.is_revert() => Ok(None),
+                Err(err) => Err(err),
+            }
+        })
+        .await?;
+        let open = match hatch {
+            None => None,
+            Some(hatch) => {
+                let call = IEscapeHatch::new(hatch, self.provider.clone());
+                let ask = call.isHatchOpen(at);
+                let answer = timed("l1", "isHatchOpen", async {
+                    ask.call().await.map_err(|e| self.call_error("isHatchOpen", e))
+                })
+                .await?;
+                Some(answer.isOpen)
+            }
+        };
+        self.hatches.lock().unwrap_or_else(|p| p.into_inner()).insert(epoch, open);
+        Ok(open)
     }
 
     /// Whether L1 itself explains an empty committee for `epoch`: it reverts with
