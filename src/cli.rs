@@ -211,7 +211,7 @@ pub struct NetworkArgs {
     /// (testnet).
     #[arg(long, default_value = "v5", value_parser = parse_generation)]
     pub protocol: Generation,
-    /// Open the escape hatch in this epoch (repeat for more; v5 and v6): proposals bypass the
+    /// Open the escape hatch in this epoch (repeat for more; v4 on): proposals bypass the
     /// committee, so nobody's misses count, and the moderators hear when it opens and closes.
     #[arg(long = "escape-hatch", value_name = "EPOCH")]
     pub escape_hatch: Vec<u64>,

@@ -103,8 +103,8 @@ pub(crate) fn validate(args: &NetworkArgs) -> anyhow::Result<()> {
     if args.committee > args.validators {
         bail!("--committee ({}) cannot exceed --validators ({})", args.committee, args.validators);
     }
-    if !args.escape_hatch.is_empty() && args.protocol < Generation::V5 {
-        bail!("--escape-hatch needs --protocol v5 or v6 (the escape hatch came with 5.x)");
+    if !args.escape_hatch.is_empty() && args.protocol < Generation::V4 {
+        bail!("--escape-hatch needs --protocol v4, v5 or v6 (a 2.x rollup has no escape hatch)");
     }
     Ok(())
 }

@@ -148,10 +148,10 @@ fn check_prints_the_facts_and_names_the_generation_of_each_served_devnet() {
 fn an_escape_hatch_is_refused_on_a_network_from_before_it() {
     let dir = tempfile::tempdir().unwrap();
     let mut run =
-        sparta(&["devnet", "serve", "--protocol", "v4", "--escape-hatch", "3", "--for", "1s"], dir.path());
+        sparta(&["devnet", "serve", "--protocol", "v2", "--escape-hatch", "3", "--for", "1s"], dir.path());
     let (status, _) = run.wait_exit(MINUTE);
     assert!(!status.success());
-    assert!(run.output().contains("--escape-hatch needs --protocol v5 or v6"), "{}", run.output());
+    assert!(run.output().contains("--escape-hatch needs --protocol v4, v5 or v6"), "{}", run.output());
 }
 
 #[test]

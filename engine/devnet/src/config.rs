@@ -36,7 +36,7 @@ pub struct DevnetConfig {
     /// [`crate::SCRIPTED`]'s length sit in every committee).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub profiles: BTreeMap<usize, Profile>,
-    /// Epochs in which the escape hatch is open (5.x on): a designated proposer proposes without the
+    /// Epochs in which the escape hatch is open (4.x on): a designated proposer proposes without the
     /// committee.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub escape_hatch_epochs: Vec<u64>,
@@ -90,7 +90,7 @@ pub enum ConfigError {
     Simulator(String),
     #[error("the clock's timing {clock:?} differs from the config's {config:?}")]
     ClockMismatch { clock: ChainTiming, config: ChainTiming },
-    #[error("an escape hatch needs a 5.x or 6.x network (protocol v5 or v6), not {0}")]
+    #[error("an escape hatch needs a 4.x network or newer (protocol v4, v5 or v6), not {0}")]
     NoEscapeHatch(Generation),
 }
 
@@ -111,7 +111,7 @@ impl DevnetConfig {
         if self.slot_seconds == 0 {
             return Err(ConfigError::ZeroSlotDuration);
         }
-        if !self.escape_hatch_epochs.is_empty() && self.protocol < Generation::V5 {
+        if !self.escape_hatch_epochs.is_empty() && self.protocol < Generation::V4 {
             return Err(ConfigError::NoEscapeHatch(self.protocol));
         }
         Ok(())

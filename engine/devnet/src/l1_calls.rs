@@ -22,7 +22,7 @@ use crate::params::{
     LAG_IN_EPOCHS_FOR_VALIDATOR_SET, LIFETIME_IN_ROUNDS, ROUND_SIZE_IN_EPOCHS, SLASH_OFFSET_IN_ROUNDS,
 };
 
-/// The escape hatch contract, when the network has one (5.x on, with hatch epochs scripted).
+/// The escape hatch contract, when the network has one (4.x on, with hatch epochs scripted).
 pub const ESCAPE_HATCH: Address = Address::repeat_byte(0xe5);
 
 /// Geth's code for a revert that carries data.
@@ -88,10 +88,10 @@ impl Contracts<'_> {
         }
     }
 
-    /// 5.x and 6.x rollups know the escape hatch; the devnet installs one when hatch epochs are
+    /// Rollups from 4.x on know the escape hatch; the devnet installs one when hatch epochs are
     /// scripted.
     fn has_escape_hatch(&self) -> bool {
-        self.network.config().protocol >= Generation::V5
+        self.network.config().protocol >= Generation::V4
             && !self.network.config().escape_hatch_epochs.is_empty()
     }
 
@@ -163,8 +163,8 @@ impl Contracts<'_> {
                 let call = decode::<getCheckpointCall>(data)?;
                 ret::<getCheckpointCall>(self.checkpoint_log(call._checkpointNumber)?)
             }
-            // Before 5.x the rollup has no such function.
-            getEscapeHatchForEpochCall::SELECTOR if config.protocol >= Generation::V5 => ret::<
+            // A 2.x rollup has no such function.
+            getEscapeHatchForEpochCall::SELECTOR if config.protocol >= Generation::V4 => ret::<
                 getEscapeHatchForEpochCall,
             >(
                 if self.has_escape_hatch() { ESCAPE_HATCH } else { Address::ZERO },

@@ -114,7 +114,7 @@ sol! {
         bytes32 s;
     }
 
-    /// The escape hatch (5.x on): in an open hatch epoch a designated proposer proposes without the
+    /// The escape hatch (4.x on): in an open hatch epoch a designated proposer proposes without the
     /// committee.
     #[sol(rpc)]
     interface IEscapeHatch {
@@ -145,7 +145,7 @@ sol! {
         function getTips() external view returns (ChainTips memory);
         function getCheckpoint(uint256 _checkpointNumber) external view returns (CheckpointLog memory);
         function getEpochCommittee(uint256 _epoch) external returns (address[] memory);
-        /// 5.x on: the escape hatch in force at the epoch's start (zero when there is none).
+        /// 4.x on: the escape hatch in force at the epoch's start (zero when there is none).
         function getEscapeHatchForEpoch(uint256 _epoch) external view returns (address);
         function getCommitteeAt(uint256 _ts) external returns (address[] memory);
         function getProposerAt(uint256 _ts) external returns (address);

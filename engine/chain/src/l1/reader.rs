@@ -209,7 +209,7 @@ impl L1Reader {
     }
 
     /// Whether the escape hatch is open in `epoch` (a settled one: the answer is final, so it is read
-    /// once); `None` when the rollup has none (before 5.x, or none configured).
+    /// once); `None` when the rollup has none (2.x, or none configured).
     pub async fn hatch_open(&self, epoch: Epoch) -> Result<Option<bool>, L1Error> {
         if let Some(hit) = self.hatches.lock().unwrap_or_else(|p| p.into_inner()).get(&epoch) {
             return Ok(*hit);
@@ -219,7 +219,7 @@ impl L1Reader {
         let hatch = timed("l1", "getEscapeHatchForEpoch", async {
             match lookup.call().await.map_err(|e| self.call_error("getEscapeHatchForEpoch", e)) {
                 Ok(hatch) => Ok((!hatch.is_zero()).then_some(hatch)),
-                // A rollup from before the escape hatch has no such function.
+                // A 2.x rollup has no such function.
                 Err(err) if err.is_revert() => Ok(None),
                 Err(err) => Err(err),
             }

@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 
 use alloy_primitives::hex;
-use sparta_chain::l1::abi::{IGSE, IRegistry, IRollup, IRollupV2, ISlasher, ITallySlashingProposer};
+use sparta_chain::l1::abi::{
+    IEscapeHatch, IGSE, IRegistry, IRollup, IRollupV2, ISlasher, ITallySlashingProposer,
+};
 
 use crate::rpc_double::fixture_path;
 
@@ -64,6 +66,12 @@ fn v4_functions_match_the_generated_selectors() {
         hexes(ITallySlashingProposer::ITallySlashingProposerCalls::SELECTORS),
     );
     check(&v4, "GSE", IGSE::IGSECalls::SIGNATURES, hexes(IGSE::IGSECalls::SELECTORS));
+    check(
+        &v4,
+        "EscapeHatch",
+        IEscapeHatch::IEscapeHatchCalls::SIGNATURES,
+        hexes(IEscapeHatch::IEscapeHatchCalls::SELECTORS),
+    );
 }
 
 #[test]
