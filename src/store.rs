@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use serde::Deserialize;
+use sparta_chain::redact::shown_url;
 use sparta_store::{DynamoConfig, DynamoStore, EmbeddedStore, SCHEMA_VERSION, Store};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -99,7 +100,11 @@ impl StoreConfig {
                 "DynamoDB tables {}* in {}{}",
                 self.dynamodb.table_prefix,
                 self.dynamodb.region,
-                self.dynamodb.endpoint_url.as_ref().map(|u| format!(" at {u}")).unwrap_or_default()
+                self.dynamodb
+                    .endpoint_url
+                    .as_ref()
+                    .map(|u| format!(" at {}", shown_url(u)))
+                    .unwrap_or_default()
             ),
         }
     }

@@ -147,9 +147,15 @@ impl Store for DynamoStore {
             }
             let table = &self.tables.slots;
             let doomed = self.query_slots(SLOTS_PARTITION, ">=", from.0).await?;
-            let kept_epoch = match self.query_slots(SLOTS_PARTITION, "<", from.0).await?.last() {
+            // History is contiguous, so the last row kept, if any, is the slot just before `from`:
+            // one read, not the whole history.
+            let before = match from.0.checked_sub(1) {
+                Some(slot) => self.get(table, slot_key(slot)).await?,
+                None => None,
+            };
+            let kept_epoch = match before {
                 Some(r) => {
-                    Some(codec::decode_slot(get_b(table, r, "row")?).map_err(|e| malformed(table, e))?.epoch)
+                    Some(codec::decode_slot(get_b(table, &r, "row")?).map_err(|e| malformed(table, e))?.epoch)
                 }
                 None => None,
             };
